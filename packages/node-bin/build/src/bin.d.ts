@@ -1,0 +1,2 @@
+import './polyfill.js';
+import './stdout-guard.js';

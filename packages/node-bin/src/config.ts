@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs'
+import { isIPv4 } from 'node:net'
+import { parseEnv } from 'node:util'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { multiaddr } from '@multiformats/multiaddr'
+import { LogLevelSchema } from '@p2p-node/protocol'
+import type { LogLevel } from '@p2p-node/protocol'
+import { DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_MAX_LINE_BYTES, DEFAULT_PORT, VERSION } from './constants.js'
+
+/** Everything the node needs to start, merged from flags, environment and env file. */
+export interface NodeConfig {
+  /** IPv4 address to listen on. */
+  host: string
+  /** TCP port to listen on, 0 for any free port. */
+  port: number
+  /** Name announced in `ready`. */
+  name?: string
+  /** Multiaddrs dialled at start. */
+  bootstrapPeers: string[]
+  /** Lowest level sent as `log` events. */
+  logLevel: LogLevel
+  /** Longest stdin line kept, bytes. */
+  maxLineBytes: number
+}
+
+export type CliOutcome =
+  | { kind: 'run', config: NodeConfig }
+  | { kind: 'exit', code: number }
+
+/** Where --help, --version and usage errors are written. */
+export interface CliOutput {
+  writeOut: (text: string) => void
+  writeErr: (text: string) => void
+}
+
+const ENV = {
+  host: 'P2P_HOST',
+  port: 'P2P_PORT',
+  name: 'P2P_NAME',
+  bootstrap: 'P2P_BOOTSTRAP_PEERS',
+  logLevel: 'P2P_LOG_LEVEL',
+  maxLineBytes: 'P2P_MAX_LINE_BYTES'
+} as const
+
+/**
+ * Parses the command line. Flags win over environment variables, which win over
+ * the -e file. Bad input gives exit code 2 with usage on stderr; --help and
+ * --version print to stdout (no protocol session starts) and exit 0.
+ */
+export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOutput): CliOutcome {
+  const program = new Command('p2p-node')
+    .description('A libp2p node driven by JSON lines: commands on stdin, events on stdout.')
+    .version(VERSION, '--version', 'print the version and exit')
+    .helpOption('-h, --help', 'print this help and exit')
+    .addOption(new Option('-p, --port <n>', `TCP port to listen on, 0 for any free port (env ${ENV.port}, default ${DEFAULT_PORT})`).argParser(parsePort))
+    .addOption(new Option('--host <ipv4>', `IPv4 address to listen on, 127.0.0.1 to stay on this machine (env ${ENV.host}, default ${DEFAULT_HOST})`).argParser(parseHost))
+    .addOption(new Option('-n, --name <name>', `name announced in the ready event (env ${ENV.name})`))
+    .addOption(new Option('-e, --env-file <file>', 'read settings (P2P_* variables) from a dotenv file'))
+    .addOption(new Option('--bootstrap <multiaddr...>', `peers to dial at start (env ${ENV.bootstrap}, comma or space separated)`).argParser(collectMultiaddrs))
+    .addOption(new Option('--log-level <level>', `lowest level sent as log events: ${LogLevelSchema.options.join(', ')} (env ${ENV.logLevel}, default ${DEFAULT_LOG_LEVEL})`).argParser(parseLogLevel))
+    .addOption(new Option('--max-line-bytes <n>', `longest stdin line accepted, in bytes (env ${ENV.maxLineBytes}, default ${DEFAULT_MAX_LINE_BYTES})`).argParser(parsePositiveInt))
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: output.writeOut,
+      writeErr: output.writeErr,
+      outputError: (text, write) => { write(text) }
+    })
+    .showHelpAfterError('(run p2p-node --help for usage)')
+
+  try {
+    program.parse(argv, { from: 'user' })
+    const flags = program.opts<{ host?: string, port?: number, name?: string, envFile?: string, bootstrap?: string[], logLevel?: LogLevel, maxLineBytes?: number }>()
+    const fileEnv = flags.envFile === undefined ? {} : readEnvFile(flags.envFile)
+    const setting = (key: string): string | undefined => nonEmpty(env[key]) ?? nonEmpty(fileEnv[key])
+
+    const config: NodeConfig = {
+      host: flags.host ?? fromEnv(ENV.host, setting(ENV.host), parseHost) ?? DEFAULT_HOST,
+      port: flags.port ?? fromEnv(ENV.port, setting(ENV.port), parsePort) ?? DEFAULT_PORT,
+      bootstrapPeers: flags.bootstrap ?? fromEnv(ENV.bootstrap, setting(ENV.bootstrap), (value) => splitList(value).reduce<string[]>((all, item) => collectMultiaddrs(item, all), [])) ?? [],
+      logLevel: flags.logLevel ?? fromEnv(ENV.logLevel, setting(ENV.logLevel), parseLogLevel) ?? DEFAULT_LOG_LEVEL,
+      maxLineBytes: flags.maxLineBytes ?? fromEnv(ENV.maxLineBytes, setting(ENV.maxLineBytes), parsePositiveInt) ?? DEFAULT_MAX_LINE_BYTES
+    }
+    const name = flags.name ?? setting(ENV.name)
+    if (name !== undefined) config.name = name
+    return { kind: 'run', config }
+  } catch (err) {
+    if (err instanceof CommanderError) return { kind: 'exit', code: err.exitCode === 0 ? 0 : 2 }
+    output.writeErr(`error: ${(err as Error).message}\n(run p2p-node --help for usage)\n`)
+    return { kind: 'exit', code: 2 }
+  }
+}
+
+function readEnvFile (path: string): Record<string, string | undefined> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read env file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  return parseEnv(text) as Record<string, string | undefined>
+}
+
+function fromEnv<T> (key: string, value: string | undefined, parse: (value: string) => T): T | undefined {
+  if (value === undefined) return undefined
+  try {
+    return parse(value)
+  } catch (err) {
+    throw new Error(`${key}: ${(err as Error).message}`)
+  }
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function splitList (value: string): string[] {
+  return value.split(/[\s,]+/).filter((item) => item !== '')
+}
+
+function parsePort (value: string): number {
+  const port = Number(value)
+  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got "${value}"`)
+  return port
+}
+
+function parseHost (value: string): string {
+  if (!isIPv4(value)) throw new InvalidArgumentError(`host must be an IPv4 address such as 0.0.0.0 or 127.0.0.1, got "${value}"`)
+  return value
+}
+
+function parsePositiveInt (value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`)
+  return n
+}
+
+function parseLogLevel (value: string): LogLevel {
+  const parsed = LogLevelSchema.safeParse(value)
+  if (!parsed.success) throw new InvalidArgumentError(`log level must be one of ${LogLevelSchema.options.join(', ')}, got "${value}"`)
+  return parsed.data
+}
+
+function collectMultiaddrs (value: string, previous: string[] = []): string[] {
+  for (const item of splitList(value)) {
+    try {
+      multiaddr(item)
+    } catch {
+      throw new InvalidArgumentError(`not a multiaddr: "${item}"`)
+    }
+    previous.push(item)
+  }
+  return previous
+}

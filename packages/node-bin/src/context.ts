@@ -1,0 +1,18 @@
+import type { Libp2pNode } from './libp2p.js'
+import type { DirectMessaging } from './messaging.js'
+import type { TopicDirectory } from './topics.js'
+import type { NodeConfig } from './config.js'
+import type { EventSink, Logger } from './output.js'
+
+/** What a command handler may use. Handlers never touch stdin or stdout. */
+export interface NodeContext {
+  node: Libp2pNode
+  messaging: DirectMessaging
+  topics: TopicDirectory
+  config: NodeConfig
+  /** Emits events that answer no command (peer_discovered, …). */
+  events: EventSink
+  log: Logger
+  /** Stops libp2p; resolves when it has stopped (or its grace period ran out). */
+  stop: () => Promise<void>
+}

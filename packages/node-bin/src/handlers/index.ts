@@ -1,0 +1,24 @@
+import type { Command, CommandType, ResultFields } from '@p2p-node/protocol'
+import type { NodeContext } from '../context.js'
+import { connect } from './connect.js'
+import { discover } from './discover.js'
+import { peers } from './peers.js'
+import { publish } from './publish.js'
+import { send } from './send.js'
+import { shutdown } from './shutdown.js'
+import { subscribe } from './subscribe.js'
+import { unsubscribe } from './unsubscribe.js'
+
+export type Handler<T extends CommandType> = (ctx: NodeContext, cmd: Extract<Command, { type: T }>) => Promise<ResultFields<T>>
+
+/** One handler per command; the compiler checks that none is missing. */
+export const handlers: { [T in CommandType]: Handler<T> } = {
+  connect,
+  send,
+  subscribe,
+  unsubscribe,
+  publish,
+  discover,
+  peers,
+  shutdown
+}

@@ -1,0 +1,121 @@
+import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
+import type { Command } from '@p2p-node/protocol'
+import { parseCli } from './config.js'
+import { DIAL_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
+import { createLibp2pNode } from './libp2p.js'
+import { DirectMessaging } from './messaging.js'
+import { LineWriter, Logger, errorEvent } from './output.js'
+import { decodePayload } from './payload.js'
+import { runStdioLoop } from './stdio-loop.js'
+import { TopicDirectory } from './topics.js'
+import { isAddressInUse } from './errors.js'
+import { handlers } from './handlers/index.js'
+import { dialAll } from './handlers/connect.js'
+import type { NodeContext } from './context.js'
+import type { Handler } from './handlers/index.js'
+
+export interface MainInit {
+  argv: string[]
+  env: NodeJS.ProcessEnv
+  stdin: NodeJS.ReadableStream
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+}
+
+/**
+ * Runs the node until shutdown (command, stdin EOF, SIGTERM or SIGINT) and
+ * resolves with the exit code: 0 after a clean stop, 1 when it could not
+ * start, 2 for bad flags.
+ */
+export async function main (init: MainInit): Promise<number> {
+  const cli = parseCli(init.argv, init.env, {
+    writeOut: (text) => { init.stdout.write(text) },
+    writeErr: (text) => { init.stderr.write(text) }
+  })
+  if (cli.kind === 'exit') return cli.code
+  const { config } = cli
+
+  const writer = new LineWriter(init.stdout)
+  const log = new Logger(writer, config.logLevel)
+  const node = await createLibp2pNode({ host: config.host, port: config.port, bootstrapPeers: config.bootstrapPeers })
+  const messaging = new DirectMessaging(node, {
+    log: log.child('message'),
+    onMessage: (from, body) => { writer.emit({ type: 'message', from: from.toString(), ...decodePayload(body) }) }
+  })
+  await messaging.start()
+
+  try {
+    await node.start()
+  } catch (err) {
+    if (isAddressInUse(err)) {
+      writer.emit(errorEvent('PORT_IN_USE', `port ${config.port} is already in use by another process; pick another with -p/--port, or 0 for any free port`))
+    } else {
+      init.stderr.write(`p2p-node: could not start: ${(err as Error).stack ?? String(err)}\n`)
+      writer.emit(errorEvent('INTERNAL', `could not start: ${(err as Error).message}`))
+    }
+    await writer.drained()
+    return 1
+  }
+
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
+      messaging.stop()
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
+      await Promise.race([Promise.resolve(node.stop()).catch((err: unknown) => { init.stderr.write(`p2p-node: error while stopping: ${String(err)}\n`) }), grace])
+    })()
+    await stopping
+  }
+
+  const topics = new TopicDirectory(node, node.services.pubsub)
+  const ctx: NodeContext = { node, messaging, topics, config, events: writer, log, stop }
+
+  node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
+  node.addEventListener('peer:disconnect', (event) => { writer.emit({ type: 'peer_disconnected', peerId: event.detail.toString() }) })
+  node.services.pubsub.addEventListener('message', (event) => {
+    const message = event.detail
+    if (message.type !== 'signed') return
+    writer.emit({ type: 'message', from: message.from.toString(), topic: message.topic, ...decodePayload(message.data) })
+  })
+
+  const ready = { type: 'ready' as const, peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(String), protocolVersion: PROTOCOL_VERSION }
+  writer.emit(config.name === undefined ? ready : { ...ready, name: config.name })
+
+  const exited = Promise.withResolvers<void>()
+  const shutdown = (): void => { void stop().then(() => { exited.resolve() }) }
+
+  const execute = async (cmd: Command): Promise<object> => {
+    if (stopping !== undefined && cmd.type !== 'shutdown') throw new ProtocolError('SHUTTING_DOWN', 'the node is shutting down and takes no new commands')
+    try {
+      return await (handlers[cmd.type] as Handler<typeof cmd.type>)(ctx, cmd as never)
+    } catch (err) {
+      if (stopping !== undefined && !(err instanceof ProtocolError)) throw new ProtocolError('SHUTTING_DOWN', `${cmd.type} was cut short: the node is shutting down`)
+      throw err
+    } finally {
+      if (cmd.type === 'shutdown') exited.resolve()
+    }
+  }
+
+  runStdioLoop({
+    input: init.stdin,
+    sink: writer,
+    maxLineBytes: config.maxLineBytes,
+    execute,
+    onUnexpected: (err, cmd) => { init.stderr.write(`p2p-node: ${cmd.type} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}\n`) },
+    onEnd: shutdown
+  })
+  process.once('SIGTERM', shutdown)
+  process.once('SIGINT', shutdown)
+
+  if (config.bootstrapPeers.length > 0) {
+    void dialAll(ctx, config.bootstrapPeers, DIAL_TIMEOUT_MS).then(({ failed }) => {
+      for (const failure of failed) log.warn('could not dial a bootstrap peer', { ...failure })
+    })
+  }
+
+  await exited.promise
+  // Let the shutdown reply (queued in this same turn) reach the writer, then flush it.
+  await new Promise((resolve) => setImmediate(resolve))
+  await writer.drained()
+  return 0
+}

@@ -1,0 +1,15 @@
+/** How a JSON value travels between peers: its UTF-8 JSON encoding. */
+export function encodePayload (data: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(data), 'utf8')
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The `data` of a received payload, or `dataBase64` when it is not UTF-8 JSON. */
+export function decodePayload (bytes: Uint8Array): { data: unknown } | { dataBase64: string } {
+  try {
+    return { data: JSON.parse(utf8.decode(bytes)) }
+  } catch {
+    return { dataBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') }
+  }
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod'
+
+/** Ties a reply to its command. Strings up to 256 characters or safe integers. */
+export const RequestIdSchema = z.union([z.string().max(256), z.number().int().safe()])
+export type RequestId = z.infer<typeof RequestIdSchema>
+
+/**
+ * Any JSON value (object, array, string, number, boolean or null). Between
+ * peers it travels as its UTF-8 JSON encoding. Only absence is rejected: a line
+ * that parsed as JSON holds nothing else, so there is nothing more to check.
+ */
+export const JsonValueSchema = z.unknown().refine((value) => value !== undefined, 'is required (any JSON value)')
+
+/** A libp2p peer id in its string form (base58btc multihash or CIDv1). Parsed fully by the node. */
+export const PeerIdStringSchema = z.string().min(1).max(128)
+
+/** A multiaddr string, for example /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… Parsed fully by the node. */
+export const MultiaddrStringSchema = z.string().min(1).max(1024)
+
+/** A gossipsub topic name. */
+export const TopicSchema = z.string().min(1).max(512)
+
+/** An optional per-command time limit in milliseconds. */
+export const TimeoutMsSchema = z.number().int().positive().max(600_000)
+
+/** A TCP port; 0 means any free port. */
+export const PortSchema = z.number().int().min(0).max(65_535)

@@ -1,0 +1,155 @@
+import { z } from 'zod'
+import { ErrorCodeSchema } from './errors.js'
+import { JsonValueSchema, MultiaddrStringSchema, PeerIdStringSchema, RequestIdSchema, TopicSchema } from './common.js'
+
+/** Version of this wire protocol, sent in `ready`. Bumped only on incompatible changes. */
+export const PROTOCOL_VERSION = 1
+
+export const LogLevelSchema = z.enum(['error', 'warn', 'info', 'debug'])
+export type LogLevel = z.infer<typeof LogLevelSchema>
+
+/** First line on stdout: the node listens and takes commands. */
+export const ReadyEventSchema = z.object({
+  type: z.literal('ready'),
+  peerId: PeerIdStringSchema,
+  addrs: z.array(MultiaddrStringSchema),
+  protocolVersion: z.number().int(),
+  name: z.string().optional()
+})
+
+/**
+ * A direct message (no `topic`) or a gossipsub message (`topic` set). `data` is
+ * the decoded JSON payload; a payload that is not JSON arrives as `dataBase64`.
+ */
+export const MessageEventSchema = z.object({
+  type: z.literal('message'),
+  from: PeerIdStringSchema,
+  topic: TopicSchema.optional(),
+  data: JsonValueSchema.optional(),
+  dataBase64: z.string().optional()
+}).refine((event) => (event.data !== undefined) !== (event.dataBase64 !== undefined), {
+  message: 'exactly one of data and dataBase64 is set'
+})
+
+export const PeerDiscoveredEventSchema = z.object({
+  type: z.literal('peer_discovered'),
+  peerId: PeerIdStringSchema,
+  topics: z.array(TopicSchema)
+})
+
+export const PeerConnectedEventSchema = z.object({
+  type: z.literal('peer_connected'),
+  peerId: PeerIdStringSchema
+})
+
+export const PeerDisconnectedEventSchema = z.object({
+  type: z.literal('peer_disconnected'),
+  peerId: PeerIdStringSchema
+})
+
+/** A failed command (with its `id`, if it had one) or a failure no command caused. */
+export const ErrorEventSchema = z.object({
+  type: z.literal('error'),
+  id: RequestIdSchema.optional(),
+  code: ErrorCodeSchema,
+  message: z.string()
+})
+
+export const LogEventSchema = z.object({
+  type: z.literal('log'),
+  level: LogLevelSchema,
+  namespace: z.string(),
+  message: z.string(),
+  meta: z.record(z.string(), z.unknown()).optional()
+})
+
+const resultOf = <C extends string, S extends z.ZodRawShape>(command: C, shape: S) => z.object({
+  type: z.literal('result'),
+  id: RequestIdSchema.optional(),
+  command: z.literal(command),
+  ...shape
+})
+
+export const DialFailureSchema = z.object({
+  addr: MultiaddrStringSchema,
+  code: ErrorCodeSchema,
+  message: z.string()
+})
+
+export const PeerInfoSchema = z.object({
+  peerId: PeerIdStringSchema,
+  /** Remote addresses of the open connections to this peer. */
+  addrs: z.array(MultiaddrStringSchema),
+  /** Topics the peer told us it subscribes to. */
+  topics: z.array(TopicSchema),
+  /** Round-trip time of the last ping over a connection to the peer, when one was measured. */
+  latencyMs: z.number().nonnegative().optional()
+})
+
+export const ConnectResultSchema = resultOf('connect', {
+  peerId: PeerIdStringSchema,
+  addrs: z.array(MultiaddrStringSchema),
+  /** Peer ids of the bootstrap peers now connected. */
+  connected: z.array(PeerIdStringSchema),
+  /** Bootstrap addresses that could not be dialled (only when at least one could). */
+  failed: z.array(DialFailureSchema)
+})
+export const SendResultSchema = resultOf('send', { peerId: PeerIdStringSchema })
+export const SubscribeResultSchema = resultOf('subscribe', {
+  topic: TopicSchema,
+  /** Whether the DHT provider record for the topic was stored on at least one peer. */
+  advertised: z.boolean()
+})
+export const UnsubscribeResultSchema = resultOf('unsubscribe', { topic: TopicSchema })
+export const PublishResultSchema = resultOf('publish', {
+  topic: TopicSchema,
+  /** Number of peers the message was sent to. */
+  recipients: z.number().int().nonnegative()
+})
+export const DiscoverResultSchema = resultOf('discover', {
+  topic: TopicSchema,
+  /** Every peer found on the topic, newly or already known. */
+  peers: z.array(PeerIdStringSchema)
+})
+export const PeersResultSchema = resultOf('peers', { peers: z.array(PeerInfoSchema) })
+export const ShutdownResultSchema = resultOf('shutdown', {})
+
+/** The reply to a successful command. `command` says which; the other fields depend on it. */
+export const ResultEventSchema = z.discriminatedUnion('command', [
+  ConnectResultSchema,
+  SendResultSchema,
+  SubscribeResultSchema,
+  UnsubscribeResultSchema,
+  PublishResultSchema,
+  DiscoverResultSchema,
+  PeersResultSchema,
+  ShutdownResultSchema
+])
+
+export const EventSchema = z.union([
+  ReadyEventSchema,
+  MessageEventSchema,
+  PeerDiscoveredEventSchema,
+  PeerConnectedEventSchema,
+  PeerDisconnectedEventSchema,
+  ErrorEventSchema,
+  LogEventSchema,
+  ResultEventSchema
+])
+
+export type ReadyEvent = z.infer<typeof ReadyEventSchema>
+export type MessageEvent = z.infer<typeof MessageEventSchema>
+export type PeerDiscoveredEvent = z.infer<typeof PeerDiscoveredEventSchema>
+export type PeerConnectedEvent = z.infer<typeof PeerConnectedEventSchema>
+export type PeerDisconnectedEvent = z.infer<typeof PeerDisconnectedEventSchema>
+export type ErrorEvent = z.infer<typeof ErrorEventSchema>
+export type LogEvent = z.infer<typeof LogEventSchema>
+export type DialFailure = z.infer<typeof DialFailureSchema>
+export type PeerInfo = z.infer<typeof PeerInfoSchema>
+export type ResultEvent = z.infer<typeof ResultEventSchema>
+export type Event = z.infer<typeof EventSchema>
+export type EventType = Event['type']
+
+type ResultFor<C extends ResultEvent['command']> = Extract<ResultEvent, { command: C }>
+/** The fields a handler returns for command C: the result without its envelope. */
+export type ResultFields<C extends ResultEvent['command']> = Omit<ResultFor<C>, 'type' | 'id' | 'command'>

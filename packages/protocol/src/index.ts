@@ -1,0 +1,6 @@
+export * from './common.js'
+export * from './errors.js'
+export * from './commands.js'
+export * from './events.js'
+export * from './codec.js'
+export * from './line-splitter.js'
