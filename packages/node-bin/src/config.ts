@@ -66,7 +66,7 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
       writeErr: output.writeErr,
       outputError: (text, write) => { write(text) }
     })
-    .showHelpAfterError('(run p2p-node --help for usage)')
+    .showHelpAfterError(true)
 
   try {
     program.parse(argv, { from: 'user' })
@@ -86,7 +86,7 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
     return { kind: 'run', config }
   } catch (err) {
     if (err instanceof CommanderError) return { kind: 'exit', code: err.exitCode === 0 ? 0 : 2 }
-    output.writeErr(`error: ${(err as Error).message}\n(run p2p-node --help for usage)\n`)
+    output.writeErr(`error: ${(err as Error).message}\n\n${program.helpInformation()}`)
     return { kind: 'exit', code: 2 }
   }
 }

@@ -28,5 +28,7 @@ export const DIAL_TIMEOUT_MS = 10_000
 export const DISCOVER_TIMEOUT_MS = 10_000
 /** subscribe: how long advertising the topic in the DHT may take, ms. */
 export const PROVIDE_TIMEOUT_MS = 10_000
+/** stdin EOF: how long commands in flight may run on before the node stops, ms. */
+export const EOF_SETTLE_MS = 500
 /** Shutdown: how long libp2p may take to stop before the process exits anyway, ms. */
 export const STOP_GRACE_MS = 1_500

@@ -1,6 +1,6 @@
 import type { Libp2pNode } from './libp2p.js'
 import type { DirectMessaging } from './messaging.js'
-import type { TopicDirectory } from './topics.js'
+import type { TopicAdvertiser, TopicDirectory } from './topics.js'
 import type { NodeConfig } from './config.js'
 import type { EventSink, Logger } from './output.js'
 
@@ -9,6 +9,7 @@ export interface NodeContext {
   node: Libp2pNode
   messaging: DirectMessaging
   topics: TopicDirectory
+  advertiser: TopicAdvertiser
   config: NodeConfig
   /** Emits events that answer no command (peer_discovered, …). */
   events: EventSink

@@ -1,13 +1,13 @@
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { DIAL_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
+import { DIAL_TIMEOUT_MS, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
 import { createLibp2pNode } from './libp2p.js'
 import { DirectMessaging } from './messaging.js'
 import { LineWriter, Logger, errorEvent } from './output.js'
 import { decodePayload } from './payload.js'
 import { runStdioLoop } from './stdio-loop.js'
-import { TopicDirectory } from './topics.js'
+import { TopicAdvertiser, TopicDirectory } from './topics.js'
 import { isAddressInUse } from './errors.js'
 import { handlers } from './handlers/index.js'
 import { dialAll } from './handlers/connect.js'
@@ -40,7 +40,10 @@ export async function main (init: MainInit): Promise<number> {
   const node = await createLibp2pNode({ host: config.host, port: config.port, bootstrapPeers: config.bootstrapPeers })
   const messaging = new DirectMessaging(node, {
     log: log.child('message'),
-    onMessage: (from, body) => { writer.emit({ type: 'message', from: from.toString(), ...decodePayload(body) }) }
+    onMessage: async (from, body) => {
+      writer.emit({ type: 'message', from: from.toString(), ...decodePayload(body) })
+      await writer.drained()
+    }
   })
   await messaging.start()
 
@@ -68,7 +71,8 @@ export async function main (init: MainInit): Promise<number> {
   }
 
   const topics = new TopicDirectory(node, node.services.pubsub)
-  const ctx: NodeContext = { node, messaging, topics, config, events: writer, log, stop }
+  const advertiser = new TopicAdvertiser(node, log.child('dht'), PROVIDE_TIMEOUT_MS)
+  const ctx: NodeContext = { node, messaging, topics, advertiser, config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
   node.addEventListener('peer:disconnect', (event) => { writer.emit({ type: 'peer_disconnected', peerId: event.detail.toString() }) })
@@ -96,13 +100,15 @@ export async function main (init: MainInit): Promise<number> {
     }
   }
 
-  runStdioLoop({
+  const loop = runStdioLoop({
     input: init.stdin,
     sink: writer,
     maxLineBytes: config.maxLineBytes,
     execute,
     onUnexpected: (err, cmd) => { init.stderr.write(`p2p-node: ${cmd.type} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}\n`) },
-    onEnd: shutdown
+    // A pipe like `printf '{"type":"send",…}\n' | p2p-node` ends stdin right after its
+    // commands: give the ones in flight a moment to finish before stopping.
+    onEnd: () => { void loop.settled(EOF_SETTLE_MS).then(shutdown) }
   })
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
@@ -114,8 +120,10 @@ export async function main (init: MainInit): Promise<number> {
   }
 
   await exited.promise
-  // Let the shutdown reply (queued in this same turn) reach the writer, then flush it.
+  // Let replies settled by the stop (queued in this same turn) reach the writer,
+  // answer whatever is still running, then flush.
   await new Promise((resolve) => setImmediate(resolve))
+  loop.abandonPending(new ProtocolError('SHUTTING_DOWN', 'the node stopped before this command finished'))
   await writer.drained()
   return 0
 }

@@ -14,8 +14,9 @@ import type { Logger } from './output.js'
  *   message: 0x00, seq (uint32 big-endian), body (UTF-8 JSON)
  *   ack:     0x01, seq (uint32 big-endian)   written back by the receiver
  *
- * The receiver acknowledges a message once it has handed it to its parent, so
- * a send resolves only after delivery. Frames are never retried: a send that
+ * The receiver acknowledges a message once it has written it to its parent's
+ * stdout, so a send resolves only after delivery, and a parent that stops
+ * reading stdout stops the acks, which holds the senders back. Frames are never retried: a send that
  * fails (stream lost, timeout) may or may not have been delivered, and is
  * never delivered twice.
  */
@@ -23,7 +24,8 @@ const KIND_MESSAGE = 0
 const KIND_ACK = 1
 const HEADER_BYTES = 5
 
-export type MessageHandler = (from: PeerId, body: Uint8Array) => void
+/** Hands a received message to the parent; resolves once it is written out. */
+export type MessageHandler = (from: PeerId, body: Uint8Array) => Promise<void>
 
 interface PendingAck {
   resolve: () => void
@@ -87,7 +89,7 @@ class OutboundChannel {
 }
 
 export interface DirectMessagingInit {
-  /** Called for every message received, before it is acknowledged. */
+  /** Called for every message received; the message is acknowledged when the returned promise resolves. */
   onMessage: MessageHandler
   log: Logger
 }
@@ -154,13 +156,13 @@ export class DirectMessaging {
       try {
         for (const frame of decoder.decode(event.data)) {
           if (frame.byteLength < HEADER_BYTES || frame.get(0) !== KIND_MESSAGE) throw new Error('malformed message frame')
-          const seq = frame.getUint32(1)
-          this.init.onMessage(from, frame.subarray(HEADER_BYTES))
           const ack = new Uint8Array(1 + HEADER_BYTES)
           ack[0] = HEADER_BYTES
           ack[1] = KIND_ACK
-          new DataView(ack.buffer).setUint32(2, seq)
-          stream.send(ack)
+          new DataView(ack.buffer).setUint32(2, frame.getUint32(1))
+          void this.init.onMessage(from, frame.subarray(HEADER_BYTES)).then(() => {
+            if (stream.writeStatus === 'writable') stream.send(ack)
+          })
         }
       } catch (err) {
         this.init.log.warn('resetting a message stream from a peer that broke the protocol', { peerId: from.toString(), reason: (err as Error).message })

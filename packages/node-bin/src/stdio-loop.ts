@@ -15,13 +15,31 @@ export interface StdioLoopInit {
   onEnd: () => void
 }
 
+export interface StdioLoop {
+  /**
+   * Answers every command still running with an error, so that each still gets
+   * exactly one reply when the process exits; their late outcomes are dropped.
+   */
+  abandonPending: (error: ProtocolError) => void
+  /** Resolves once no command is running, or after timeoutMs. */
+  settled: (timeoutMs: number) => Promise<void>
+}
+
 /**
  * Reads commands line by line and answers each with exactly one result or
  * error. Commands run concurrently; a failure in one never touches another.
  */
-export function runStdioLoop (init: StdioLoopInit): void {
+export function runStdioLoop (init: StdioLoopInit): StdioLoop {
   const { input, sink } = init
   const splitter = new LineSplitter({ maxLineBytes: init.maxLineBytes })
+  /** Commands started and not yet answered. */
+  const pending = new Set<Command>()
+  let onSettled: (() => void) | undefined
+  const answered = (cmd: Command): boolean => {
+    const was = pending.delete(cmd)
+    if (pending.size === 0) onSettled?.()
+    return was
+  }
 
   const handleLine = (text: string): void => {
     if (text.trim() === '') return
@@ -31,9 +49,13 @@ export function runStdioLoop (init: StdioLoopInit): void {
       return
     }
     const cmd = decoded.value
+    pending.add(cmd)
     init.execute(cmd).then(
-      (fields) => { sink.emit(resultEvent(cmd, fields)) },
+      (fields) => {
+        if (answered(cmd)) sink.emit(resultEvent(cmd, fields))
+      },
       (err: unknown) => {
+        if (!answered(cmd)) return
         if (!(err instanceof ProtocolError)) init.onUnexpected(err, cmd)
         const error = err instanceof ProtocolError ? err : new ProtocolError('INTERNAL', `${cmd.type} failed unexpectedly: ${(err as Error)?.message ?? String(err)} (details on stderr)`)
         sink.emit(errorEvent(error.code, error.message, cmd.id))
@@ -55,6 +77,24 @@ export function runStdioLoop (init: StdioLoopInit): void {
     init.onEnd()
   })
   input.on('error', () => { init.onEnd() })
+
+  return {
+    abandonPending: (error) => {
+      for (const cmd of pending) sink.emit(errorEvent(error.code, error.message, cmd.id))
+      pending.clear()
+    },
+    settled: async (timeoutMs) => {
+      if (pending.size === 0) return
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs)
+        onSettled = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      onSettled = undefined
+    }
+  }
 }
 
 function resultEvent (cmd: Command, fields: object): Event {

@@ -4,6 +4,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import type { PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Libp2pNode } from './libp2p.js'
+import type { Logger } from './output.js'
 import { TOPIC_KEY_PREFIX } from './constants.js'
 
 /** The DHT key under which subscribers of a topic advertise themselves (provider records). */
@@ -46,5 +47,95 @@ export class TopicDirectory {
     if (peers.has(key)) return false
     peers.add(key)
     return true
+  }
+}
+
+/**
+ * The part of kad-dht's routing table we watch. The implementation emits
+ * 'peer:add'; the package's public RoutingTable type only declares `size`.
+ */
+interface ObservableRoutingTable {
+  size: number
+  addEventListener: (type: 'peer:add', listener: () => void) => void
+  removeEventListener: (type: 'peer:add', listener: () => void) => void
+}
+
+/**
+ * Advertises subscribed topics in the DHT (a provider record under
+ * topicKey(topic)). A DHT query needs a peer in the routing table. A node that
+ * is connected but has none yet (identify still running) waits for one, up to
+ * the timeout; a node with no connection at all does not wait. Either way a
+ * topic that could not be advertised is advertised as soon as the routing
+ * table gains a peer. kad-dht re-provides advertised keys before their
+ * records expire.
+ */
+export class TopicAdvertiser {
+  /** Topics to advertise: subscribed and not yet withdrawn. */
+  private readonly wanted = new Set<string>()
+  private readonly waiting = new Set<string>()
+  private readonly inFlight = new Map<string, Promise<boolean>>()
+  private readonly routingTable: ObservableRoutingTable
+
+  constructor (private readonly node: Libp2pNode, private readonly log: Logger, private readonly timeoutMs: number) {
+    this.routingTable = (node.services.dht as unknown as { routingTable: ObservableRoutingTable }).routingTable
+    this.routingTable.addEventListener('peer:add', () => {
+      for (const topic of this.waiting) void this.attempt(topic)
+    })
+  }
+
+  /** Resolves true once the provider record is stored, false if advertising has to wait for a DHT peer. */
+  async advertise (topic: string): Promise<boolean> {
+    this.wanted.add(topic)
+    return await this.attempt(topic)
+  }
+
+  /** Stops advertising the topic; provider records already stored on peers expire on their own. */
+  async withdraw (topic: string): Promise<void> {
+    this.wanted.delete(topic)
+    this.waiting.delete(topic)
+    await this.node.contentRouting.cancelReprovide(await topicKey(topic))
+  }
+
+  private async attempt (topic: string): Promise<boolean> {
+    const running = this.inFlight.get(topic)
+    if (running !== undefined) return await running
+    if (this.routingTable.size === 0 && this.node.getConnections().length === 0) {
+      this.waiting.add(topic)
+      return false
+    }
+    this.waiting.delete(topic)
+    const attempt = this.provide(topic).finally(() => { this.inFlight.delete(topic) })
+    this.inFlight.set(topic, attempt)
+    return await attempt
+  }
+
+  private async provide (topic: string): Promise<boolean> {
+    if (this.routingTable.size === 0 && !(await this.peerAdded())) {
+      if (this.wanted.has(topic)) this.waiting.add(topic)
+      return false
+    }
+    try {
+      await this.node.contentRouting.provide(await topicKey(topic), { signal: AbortSignal.timeout(this.timeoutMs) })
+      if (!this.wanted.has(topic)) await this.node.contentRouting.cancelReprovide(await topicKey(topic))
+      return true
+    } catch (err) {
+      if (this.wanted.has(topic)) this.waiting.add(topic)
+      this.log.info('could not advertise a topic in the DHT yet; will retry when the DHT gains a peer', { topic, reason: (err as Error).message })
+      return false
+    }
+  }
+
+  /** Resolves true when the routing table gains a peer, false after the timeout. */
+  private async peerAdded (): Promise<boolean> {
+    return await new Promise((resolve) => {
+      const done = (added: boolean): void => {
+        clearTimeout(timer)
+        this.routingTable.removeEventListener('peer:add', onAdd)
+        resolve(added)
+      }
+      const onAdd = (): void => { done(true) }
+      const timer = setTimeout(() => { done(false) }, this.timeoutMs)
+      this.routingTable.addEventListener('peer:add', onAdd)
+    })
   }
 }

@@ -6,7 +6,7 @@ export const ConnectCommandSchema = z.object({
   type: z.literal('connect'),
   id: RequestIdSchema.optional(),
   port: PortSchema.optional(),
-  /** Multiaddrs to dial, each ending in /p2p/<peerId>. */
+  /** Multiaddrs to dial, normally ending in /p2p/<peerId>. */
   bootstrapPeers: z.array(MultiaddrStringSchema).max(256).optional(),
   timeoutMs: TimeoutMsSchema.optional()
 })

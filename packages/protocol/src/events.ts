@@ -82,7 +82,7 @@ export const PeerInfoSchema = z.object({
   addrs: z.array(MultiaddrStringSchema),
   /** Topics the peer told us it subscribes to. */
   topics: z.array(TopicSchema),
-  /** Round-trip time of the last ping over a connection to the peer, when one was measured. */
+  /** Lowest round-trip time, in ms, that libp2p's connection monitor measured over the connections to the peer; absent until measured. */
   latencyMs: z.number().nonnegative().optional()
 })
 

@@ -30,6 +30,11 @@ export class LineSplitter {
     this.maxLineBytes = init.maxLineBytes
   }
 
+  /** Bytes of the current, unfinished line held in memory; never more than maxLineBytes. */
+  get bufferedBytes (): number {
+    return this.pendingBytes
+  }
+
   /** Feeds a chunk and yields every line it completes. */
   * push (chunk: Uint8Array): Generator<SplitLine> {
     let start = 0
@@ -53,7 +58,8 @@ export class LineSplitter {
     if (piece.length === 0) return
     if (this.droppedBytes >= 0) {
       this.droppedBytes += piece.length
-    } else if (this.pendingBytes + piece.length > this.maxLineBytes) {
+    } else if (this.pendingBytes + piece.length > this.maxLineBytes + 1) {
+      // (+1: the line may still end in a "\r" that finish() strips.)
       this.droppedBytes = this.pendingBytes + piece.length
       this.pending = []
       this.pendingBytes = 0

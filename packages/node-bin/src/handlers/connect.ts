@@ -13,8 +13,8 @@ export async function connect (ctx: NodeContext, cmd: ConnectCommand): Promise<R
   const addrs = (cmd.bootstrapPeers ?? []).map((addr, i) => parseMultiaddr(addr, `bootstrapPeers.${i}`))
   const { connected, failed } = await dialAll(ctx, addrs.map(String), cmd.timeoutMs ?? DIAL_TIMEOUT_MS)
   if (addrs.length > 0 && connected.length === 0) {
-    const first = failed[0] as DialFailure
-    throw new ProtocolError(first.code === 'TIMEOUT' ? 'TIMEOUT' : 'DIAL_FAILED', `could not reach any bootstrap peer: ${failed.map((f) => `${f.addr}: ${f.message}`).join('; ')}`)
+    const allTimedOut = failed.every((failure) => failure.code === 'TIMEOUT')
+    throw new ProtocolError(allTimedOut ? 'TIMEOUT' : 'DIAL_FAILED', `could not reach any bootstrap peer: ${failed.map((f) => `${f.addr}: ${f.message}`).join('; ')}`)
   }
   return {
     peerId: ctx.node.peerId.toString(),

@@ -8,6 +8,7 @@ import type { NodeContext } from '../context.js'
  * Finds peers on a topic (gossipsub's subscribers plus the topic's DHT
  * providers), dials the ones not yet connected, emits peer_discovered once per
  * peer and topic, and returns every peer found that is now connected.
+ * timeoutMs bounds the whole command; a lookup cut short returns what it found.
  */
 export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise<ResultFields<'discover'>> {
   const { node } = ctx
@@ -29,7 +30,7 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const reachable = await Promise.all([...found.values()].map(async (peerId) => {
     if (node.getConnections(peerId).length > 0) return peerId
     try {
-      await node.dial(peerId, { signal: AbortSignal.timeout(cmd.timeoutMs ?? DISCOVER_TIMEOUT_MS) })
+      await node.dial(peerId, { signal })
       return peerId
     } catch (err) {
       ctx.log.info('found a peer on the topic but could not dial it', { topic: cmd.topic, peerId: peerId.toString(), reason: (err as Error).message })

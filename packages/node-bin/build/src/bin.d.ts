@@ -1,2 +1,0 @@
-import './polyfill.js';
-import './stdout-guard.js';
