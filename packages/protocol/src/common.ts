@@ -10,6 +10,8 @@ export type RequestId = z.infer<typeof RequestIdSchema>
  * that parsed as JSON holds nothing else, so there is nothing more to check.
  */
 export const JsonValueSchema = z.unknown().refine((value) => value !== undefined, 'is required (any JSON value)')
+/** Any JSON value: everything but undefined. */
+export type JsonValue = z.infer<typeof JsonValueSchema>
 
 /** A libp2p peer id in its string form (base58btc multihash or CIDv1). Parsed fully by the node. */
 export const PeerIdStringSchema = z.string().min(1).max(128)

@@ -1,0 +1,8 @@
+export { P2PNode } from './p2p-node.js'
+export type { P2PNodeInit, P2PNodeState, P2PNodeEvents, NodeInfo, CallOptions, MessageHandler, RequestHandler, RestartOptions } from './p2p-node.js'
+export { P2PNodeError } from './errors.js'
+export type { SdkErrorCode } from './errors.js'
+export type { ChildExit } from './transport.js'
+export type { RpcEnvelope } from './rpc.js'
+export * as constants from './constants.js'
+export type { MessageEvent, LogEvent, PeerDiscoveredEvent, PeerConnectedEvent, PeerDisconnectedEvent, PeerInfo, ErrorCode } from '@p2p-node/protocol'

@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { EventSchema, LineSplitter, encodeLine } from '@p2p-node/protocol'
+import type { Event } from '@p2p-node/protocol'
+import { MAX_EVENT_LINE_BYTES, STDERR_TAIL_BYTES } from './constants.js'
+
+export interface ChildExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  /** Set when the process could not be spawned at all. */
+  error?: Error
+}
+
+export interface TransportInit {
+  binaryPath: string
+  args: string[]
+  env: NodeJS.ProcessEnv
+  onEvent: (event: Event) => void
+  /** A stdout line that is not a protocol event. */
+  onInvalidLine: (line: string, reason: string) => void
+}
+
+/**
+ * The child process and its line I/O: spawns the executable, parses each
+ * stdout line (with a carry-over buffer) into an event, writes commands to
+ * stdin respecting backpressure, keeps the tail of stderr.
+ */
+export class ChildTransport {
+  readonly exited: Promise<ChildExit>
+  private readonly child: ChildProcessWithoutNullStreams
+  private stderrTail = ''
+  private exit: ChildExit | undefined
+
+  constructor (init: TransportInit) {
+    this.child = spawn(init.binaryPath, init.args, { env: init.env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const splitter = new LineSplitter({ maxLineBytes: MAX_EVENT_LINE_BYTES })
+    const onItem = (item: { kind: 'line', text: string } | { kind: 'too_long', bytes: number } | { kind: 'invalid_utf8' }): void => {
+      if (item.kind === 'too_long') return init.onInvalidLine('', `line of ${item.bytes} bytes is too long`)
+      if (item.kind === 'invalid_utf8') return init.onInvalidLine('', 'line is not valid UTF-8')
+      let parsed
+      try {
+        parsed = EventSchema.safeParse(JSON.parse(item.text))
+      } catch (err) {
+        return init.onInvalidLine(item.text, `not JSON: ${(err as Error).message}`)
+      }
+      if (parsed.success) init.onEvent(parsed.data)
+      else init.onInvalidLine(item.text, parsed.error.issues[0]?.message ?? 'does not match the event schema')
+    }
+    this.child.stdout.on('data', (chunk: Buffer) => { for (const item of splitter.push(chunk)) onItem(item) })
+    this.child.stdout.on('end', () => { for (const item of splitter.end()) onItem(item) })
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES)
+    })
+    // Writes to a child that died fail with EPIPE; the exit is reported on its own.
+    this.child.stdin.on('error', () => {})
+
+    this.exited = new Promise((resolve) => {
+      const settle = (exit: ChildExit): void => {
+        if (this.exit !== undefined) return
+        this.exit = exit
+        resolve(exit)
+      }
+      this.child.once('exit', (code, signal) => { settle({ code, signal }) })
+      this.child.once('error', (error) => { settle({ code: null, signal: null, error }) })
+    })
+  }
+
+  get pid (): number | undefined {
+    return this.child.pid
+  }
+
+  /** True until the child has exited. */
+  get alive (): boolean {
+    return this.exit === undefined
+  }
+
+  /** The last few KiB the child wrote to stderr. */
+  get stderr (): string {
+    return this.stderrTail
+  }
+
+  /** Writes one command line; resolves once the child's stdin took it (waiting for 'drain' if needed). */
+  async write (command: object): Promise<void> {
+    if (!this.alive || !this.child.stdin.writable) return
+    if (!this.child.stdin.write(encodeLine(command))) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.child.stdin.off('drain', done)
+          this.child.stdin.off('close', done)
+          resolve()
+        }
+        this.child.stdin.once('drain', done)
+        this.child.stdin.once('close', done)
+      })
+    }
+  }
+
+  /** Closes the child's stdin: p2p-node treats that as a shutdown. */
+  endInput (): void {
+    if (this.child.stdin.writable) this.child.stdin.end()
+  }
+
+  signal (signal: NodeJS.Signals): void {
+    if (this.alive) this.child.kill(signal)
+  }
+
+  /** Resolves true if the child exited within timeoutMs. */
+  async exitsWithin (timeoutMs: number): Promise<boolean> {
+    if (!this.alive) return true
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false) }, timeoutMs) })
+    try {
+      return await Promise.race([this.exited.then(() => true), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
