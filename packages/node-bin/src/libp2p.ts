@@ -63,7 +63,12 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         clientMode: false,
-        peerInfoMapper: passthroughMapper
+        peerInfoMapper: passthroughMapper,
+        // kad-dht holds every query until its first self-query ends, which on
+        // a small network runs to its 5 s timeout: a send to a peer found
+        // through the DHT right after start took seconds. Queries go ahead at
+        // once instead; TopicAdvertiser waits for a routing-table peer itself.
+        allowQueryWithZeroPeers: true
       })
     }
   })

@@ -4,6 +4,8 @@ export const DEFAULT_START_TIMEOUT_MS = 10_000
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 /** How long each step of stop() (shutdown command, stdin EOF, SIGTERM) waits for the child to exit, ms. */
 export const DEFAULT_STOP_GRACE_MS = 2_000
+/** Longest command line the node accepts by default (its --max-line-bytes), bytes. */
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024
 /** How many bytes of the child's stderr are kept for error reports. */
 export const STDERR_TAIL_BYTES = 8 * 1024
 /** Longest event line read from the child's stdout, bytes. */

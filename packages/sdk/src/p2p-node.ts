@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url'
 import type { Command, CommandType, Event, JsonValue, LogEvent, MessageEvent, PeerConnectedEvent, PeerDisconnectedEvent, PeerDiscoveredEvent, ResultEvent, ResultFields } from '@p2p-node/protocol'
 import {
   DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RESTART_ATTEMPTS, DEFAULT_RESTART_DELAY_MS, DEFAULT_RESTART_MAX_DELAY_MS,
-  DEFAULT_START_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS
+  DEFAULT_MAX_LINE_BYTES, DEFAULT_START_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS
 } from './constants.js'
+import { encodeLine } from '@p2p-node/protocol'
 import { P2PNodeError } from './errors.js'
 import { MessageQueue } from './message-queue.js'
 import { readEnvelope, requestEnvelope, responseEnvelope } from './rpc.js'
@@ -34,6 +35,8 @@ export interface P2PNodeInit {
   logLevel?: 'error' | 'warn' | 'info' | 'debug'
   /** Path to the p2p-node executable. @default env P2P_NODE_PATH, else the workspace's dist/p2p-node */
   binaryPath?: string
+  /** Longest command line the node accepts (--max-line-bytes); longer calls reject with LINE_TOO_LONG before anything is sent. @default 1_048_576 */
+  maxLineBytes?: number
   /** Extra command-line flags for the executable. @default [] */
   args?: string[]
   /** Environment of the child, merged over process.env. @default {} */
@@ -125,6 +128,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   private requestHandler: RequestHandler | undefined
   private stopping: Promise<void> | undefined
   private restartTimer: NodeJS.Timeout | undefined
+  /** A shutdown command was sent: the coming exit is not a crash. */
+  private shutdownSent = false
 
   constructor (init: P2PNodeInit = {}) {
     super()
@@ -146,8 +151,13 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     try {
       this.nodeInfo = await this.spawnChild()
     } catch (err) {
+      if (this.stopping !== undefined) await this.stopping
       this.finish()
       throw err
+    }
+    if (this.stopping !== undefined) {
+      await this.stopping
+      throw new P2PNodeError('NOT_RUNNING', 'stop() was called before start() finished')
     }
     this.currentState = 'running'
     return this.nodeInfo
@@ -164,7 +174,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   }
 
   connect (bootstrapPeers: string[] = [], options?: CallOptions): Promise<Fields<'connect'>> {
-    return this.call({ type: 'connect', bootstrapPeers }, options)
+    return this.call({ type: 'connect', bootstrapPeers, ...timeoutField(options) }, options)
   }
 
   /** Sends a direct message; resolves once the receiving node acknowledged it. */
@@ -214,6 +224,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   async request (peerId: string, data: JsonValue, options?: CallOptions): Promise<unknown> {
     const rid = randomUUID()
     const answer = this.pendingCall(this.rpcCalls, rid, options, 'request', { peer: peerId })
+    // The answer may time out while the send is still pending; it is awaited below.
+    answer.catch(() => {})
     try {
       await this.send(peerId, requestEnvelope(rid, data), options)
     } catch (err) {
@@ -244,9 +256,21 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     if (transport === undefined || !allowed) {
       throw new P2PNodeError('NOT_RUNNING', `cannot ${command.type}: the node is ${this.currentState}${this.currentState === 'idle' ? '; call start() first' : ''}`)
     }
+    if (options?.signal?.aborted === true) throw new P2PNodeError('ABORTED', `${command.type} aborted`, { cause: options.signal.reason })
     const id = this.nextId++
+    let line: string
+    try {
+      line = encodeLine({ ...command, id })
+    } catch (err) {
+      throw new P2PNodeError('INVALID_COMMAND', `${command.type}: the command cannot be encoded as JSON (${(err as Error).message})`)
+    }
+    const maxLineBytes = this.init.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+    if (Buffer.byteLength(line) > maxLineBytes + 1) {
+      throw new P2PNodeError('LINE_TOO_LONG', `${command.type}: the command is ${Buffer.byteLength(line)} bytes as JSON, more than maxLineBytes (${maxLineBytes}); send less data at once`)
+    }
+    if (command.type === 'shutdown') this.shutdownSent = true
     const reply = this.pendingCall(this.calls, id, options, command.type, {})
-    void transport.write({ ...command, id })
+    void transport.writeLine(line)
     return await reply
   }
 
@@ -284,17 +308,27 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     if (this.init.port !== undefined) args.push('--port', String(this.init.port))
     if (this.init.host !== undefined) args.push('--host', this.init.host)
     if (this.init.logLevel !== undefined) args.push('--log-level', this.init.logLevel)
+    if (this.init.maxLineBytes !== undefined) args.push('--max-line-bytes', String(this.init.maxLineBytes))
     if (this.init.bootstrapPeers !== undefined && this.init.bootstrapPeers.length > 0) args.push('--bootstrap', ...this.init.bootstrapPeers)
     args.push(...this.init.args ?? [])
 
     const ready = deferred<NodeInfo>()
-    const transport: ChildTransport = new ChildTransport({
+    let isReady = false
+    /** An error the node reported before `ready` (PORT_IN_USE, …): why it is about to exit. */
+    let startError: { code: P2PNodeError['code'], message: string } | undefined
+    const transport: ChildTransport = this.newTransport({
       binaryPath: this.init.binaryPath ?? defaultBinaryPath(),
       args,
       env: { ...process.env, ...this.init.env },
       onEvent: (event) => {
-        if (event.type === 'ready') ready.resolve({ peerId: event.peerId, addrs: event.addrs })
-        else if (this.transport === transport) this.dispatch(event)
+        if (event.type === 'ready') {
+          isReady = true
+          ready.resolve({ peerId: event.peerId, addrs: event.addrs })
+        } else if (!isReady && event.type === 'error') {
+          startError = { code: event.code, message: event.message }
+        } else if (this.transport === transport) {
+          this.dispatch(event)
+        }
       },
       onInvalidLine: (line, reason) => { this.report(new P2PNodeError('INVALID_EVENT', `the node wrote a stdout line that is not a protocol event (${reason}): ${line.slice(0, 200)}`)) }
     })
@@ -312,13 +346,23 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       clearTimeout(timer)
       ready.reject(timedOut
         ? new P2PNodeError('START_TIMEOUT', `the node did not become ready within ${startTimeoutMs} ms${tail(transport.stderr)}`, { stderr: transport.stderr })
-        : new P2PNodeError('NODE_EXITED', `the node exited before it was ready (${describeExit(exit)})${tail(transport.stderr)}`, { stderr: transport.stderr }))
+        : startError !== undefined
+          ? new P2PNodeError(startError.code, `the node could not start: ${startError.message}`, { stderr: transport.stderr })
+          : new P2PNodeError('NODE_EXITED', `the node exited before it was ready (${describeExit(exit)})${tail(transport.stderr)}`, { stderr: transport.stderr }))
       this.onChildExit(transport, exit)
     })
     try {
       return await ready.promise
     } finally {
       clearTimeout(timer)
+    }
+  }
+
+  private newTransport (init: ConstructorParameters<typeof ChildTransport>[0]): ChildTransport {
+    try {
+      return new ChildTransport(init)
+    } catch (err) {
+      throw new P2PNodeError('NODE_EXITED', `could not spawn ${init.binaryPath}: ${(err as Error).message}`, { cause: err })
     }
   }
 
@@ -370,7 +414,12 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
         return { error: (err as Error)?.message ?? String(err) }
       }
     })().then(async (outcome) => {
-      await this.send(from, responseEnvelope(envelope.rid, outcome))
+      try {
+        await this.send(from, responseEnvelope(envelope.rid, outcome))
+      } catch (err) {
+        if (!(err instanceof P2PNodeError && (err.code === 'INVALID_COMMAND' || err.code === 'LINE_TOO_LONG'))) throw err
+        await this.send(from, responseEnvelope(envelope.rid, { error: `the answer could not be sent: ${err.message}` }))
+      }
     }).catch((err: unknown) => {
       this.report(err instanceof P2PNodeError ? err : new P2PNodeError('INTERNAL', String(err)))
     })
@@ -381,7 +430,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     const error = new P2PNodeError('NODE_EXITED', `the node exited (${describeExit(exit)})${tail(transport.stderr)}`, { stderr: transport.stderr })
     for (const call of [...this.calls.values(), ...this.rpcCalls.values()]) call.reject(error)
     this.emit('exit', exit)
-    if (this.currentState === 'running' && this.init.restart !== undefined && this.init.restart !== false) {
+    if (this.currentState === 'running' && !this.shutdownSent && this.init.restart !== undefined && this.init.restart !== false) {
       this.scheduleRestart(1)
     } else if (this.currentState !== 'stopping' && this.currentState !== 'starting') {
       this.finish()

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { EventSchema, LineSplitter, encodeLine } from '@p2p-node/protocol'
+import { EventSchema, LineSplitter } from '@p2p-node/protocol'
 import type { Event } from '@p2p-node/protocol'
 import { MAX_EVENT_LINE_BYTES, STDERR_TAIL_BYTES } from './constants.js'
 
@@ -32,6 +32,7 @@ export class ChildTransport {
   private exit: ChildExit | undefined
 
   constructor (init: TransportInit) {
+    // Throws synchronously for some failures (ETXTBSY, …); asynchronous ones arrive as 'error'.
     this.child = spawn(init.binaryPath, init.args, { env: init.env, stdio: ['pipe', 'pipe', 'pipe'] })
     const splitter = new LineSplitter({ maxLineBytes: MAX_EVENT_LINE_BYTES })
     const onItem = (item: { kind: 'line', text: string } | { kind: 'too_long', bytes: number } | { kind: 'invalid_utf8' }): void => {
@@ -79,10 +80,10 @@ export class ChildTransport {
     return this.stderrTail
   }
 
-  /** Writes one command line; resolves once the child's stdin took it (waiting for 'drain' if needed). */
-  async write (command: object): Promise<void> {
+  /** Writes one encoded line; resolves once the child's stdin took it (waiting for 'drain' if needed). */
+  async writeLine (line: string): Promise<void> {
     if (!this.alive || !this.child.stdin.writable) return
-    if (!this.child.stdin.write(encodeLine(command))) {
+    if (!this.child.stdin.write(line)) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.child.stdin.off('drain', done)
@@ -116,3 +117,4 @@ export class ChildTransport {
     }
   }
 }
+

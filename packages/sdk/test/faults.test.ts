@@ -130,6 +130,58 @@ describe('P2PNode against a scripted fake sidecar', () => {
     assert.equal(node.state, 'stopped')
   })
 
+  test('request() timing out while its send is pending rejects REQUEST_TIMEOUT, with no unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => { unhandled.push(reason) }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const node = fake('silent-send', { requestTimeoutMs: 200 })
+      await node.start()
+      assert.equal((await rejection(node.request('12D3KooWPeer', 'hello?'))).code, 'REQUEST_TIMEOUT')
+      await node.stop()
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(unhandled, [])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
+  test('data that cannot be sent is refused before anything is written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p2p-node-refuse-'))
+    try {
+      const log = join(dir, 'commands.log')
+      const node = fake('normal', { env: { FAKE_LOG: log } })
+      await node.start()
+      assert.equal((await rejection(node.send('12D3KooWPeer', { n: 1n } as never))).code, 'INVALID_COMMAND')
+      assert.equal((await rejection(node.publish('t', 'x'.repeat(2 * 1024 * 1024)))).code, 'LINE_TOO_LONG')
+      assert.equal((await rejection(node.peers({ signal: AbortSignal.abort() }))).code, 'ABORTED')
+      await node.peers()
+      const written = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line).type)
+      assert.deepEqual(written, ['peers'])
+      await node.stop()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('stop() during start(): start rejects NOT_RUNNING and the node ends stopped', async () => {
+    const node = fake('normal')
+    const starting = rejection(node.start())
+    await node.stop()
+    assert.equal((await starting).code, 'NOT_RUNNING')
+    assert.equal(node.state, 'stopped')
+    assert.equal(node.pid, undefined)
+  })
+
+  test('a shutdown sent through call() is not mistaken for a crash when restart is on', async () => {
+    const node = fake('normal', { restart: { initialDelayMs: 10 } })
+    await node.start()
+    const exit = once(node, 'exit')
+    await node.call({ type: 'shutdown' })
+    await exit
+    assert.equal(node.state, 'stopped')
+  })
+
   test('an aborted call rejects with ABORTED; a call without a reply with REQUEST_TIMEOUT', async () => {
     const node = fake('stubborn', { stopGraceMs: 100 })
     await node.start()

@@ -125,6 +125,15 @@ describe('P2PNode with the real executable', () => {
     assert.deepEqual(await bob.unsubscribe('sdk-news'), { topic: 'sdk-news' })
   })
 
+  test('a port in use: start rejects with PORT_IN_USE', async () => {
+    const port = Number(/\/tcp\/(\d+)\//.exec(alice.addrs[0] as string)?.[1])
+    await assert.rejects(new P2PNode({ host: '127.0.0.1', port }).start(), (err: P2PNodeError) => {
+      assert.equal(err.code, 'PORT_IN_USE')
+      assert.match(err.message, new RegExp(String(port)))
+      return true
+    })
+  })
+
   test('stop resolves once the child exited; iterators end; calls reject NOT_RUNNING', async () => {
     const carol = new P2PNode({ host: '127.0.0.1' })
     await carol.start()

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { ProtocolError } from '@p2p-node/protocol'
 import type { ResultFields, SendCommand } from '@p2p-node/protocol'
 import { SEND_TIMEOUT_MS } from '../constants.js'
@@ -5,16 +6,36 @@ import { parsePeerId, toProtocolError } from '../errors.js'
 import { encodePayload } from '../payload.js'
 import type { NodeContext } from '../context.js'
 
-/** Delivers one direct message; resolves once the receiver acknowledged it. */
+/** First and longest pause between lookups of a peer the DHT does not know yet, ms. */
+const LOOKUP_RETRY_MS = { first: 100, max: 1_000 }
+
+/**
+ * Delivers one direct message; resolves once the receiver acknowledged it.
+ * A peer with no known address is looked up in the DHT, again and again until
+ * the time limit: right after start, or right after the peer joined, the DHT
+ * may not know it yet. Nothing has been sent while the peer is not found, so
+ * the retries cannot deliver twice.
+ */
 export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultFields<'send'>> {
   const peerId = parsePeerId(cmd.peerId)
   if (peerId.equals(ctx.node.peerId)) {
     throw new ProtocolError('INVALID_PEER_ID', 'field "peerId": is this node\'s own peer id; send to another peer')
   }
-  try {
-    await ctx.messaging.send(peerId, encodePayload(cmd.data), AbortSignal.timeout(cmd.timeoutMs ?? SEND_TIMEOUT_MS))
-  } catch (err) {
-    throw toProtocolError(err, 'DIAL_FAILED', `send to ${cmd.peerId}`)
+  const timeoutMs = cmd.timeoutMs ?? SEND_TIMEOUT_MS
+  const signal = AbortSignal.timeout(timeoutMs)
+  const body = encodePayload(cmd.data)
+  for (let pause = LOOKUP_RETRY_MS.first; ; pause = Math.min(pause * 2, LOOKUP_RETRY_MS.max)) {
+    try {
+      await ctx.messaging.send(peerId, body, signal)
+      return { peerId: cmd.peerId }
+    } catch (err) {
+      const error = toProtocolError(err, 'DIAL_FAILED', `send to ${cmd.peerId}`)
+      if (error.code !== 'PEER_NOT_FOUND') throw error
+      try {
+        await delay(pause, undefined, { signal })
+      } catch {
+        throw new ProtocolError('PEER_NOT_FOUND', `send to ${cmd.peerId}: no address found for the peer, locally or in the DHT, within ${timeoutMs} ms; connect to a peer that knows it, or check the peer id`)
+      }
+    }
   }
-  return { peerId: cmd.peerId }
 }
