@@ -15,6 +15,22 @@ export const DEFAULT_HOST = '0.0.0.0'
 export const DEFAULT_PORT = 0
 /** Default longest stdin line, bytes. */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024
+/** Default DHT mode: server, so that nodes on loopback and private networks answer each other. */
+export const DEFAULT_DHT_MODE = 'server'
+/** Default most open connections. */
+export const DEFAULT_MAX_CONNECTIONS = 300
+/** Most open connections of a --bootstrap-node. */
+export const BOOTSTRAP_NODE_MAX_CONNECTIONS = 1_000
+/** Lifetime of a name record; it is republished well before. */
+export const NAME_TTL_MS = 10 * 60_000
+/** How often the name record is republished. */
+export const NAME_REPUBLISH_MS = 2 * 60_000
+/** Default lifetime of a dht_put record. */
+export const DEFAULT_RECORD_TTL_SECONDS = 3_600
+/** Prefix hashed with a dht_provide key into the DHT key of its provider records. */
+export const PROVIDE_KEY_PREFIX = '/p2p-node/key/'
+/** lookup, dht_*, ping: default time limit, ms. */
+export const DHT_TIMEOUT_MS = 10_000
 /** Default log events level. */
 export const DEFAULT_LOG_LEVEL = 'warn'
 /** Longest direct message body accepted from a peer, bytes. */

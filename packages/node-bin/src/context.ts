@@ -1,4 +1,6 @@
+import type { PrivateKey } from '@libp2p/interface'
 import type { Libp2pNode } from './libp2p.js'
+import type { Names } from './names.js'
 import type { DirectMessaging } from './messaging.js'
 import type { TopicAdvertiser, TopicDirectory } from './topics.js'
 import type { NodeConfig } from './config.js'
@@ -7,6 +9,9 @@ import type { EventSink, Logger } from './output.js'
 /** What a command handler may use. Handlers never touch stdin or stdout. */
 export interface NodeContext {
   node: Libp2pNode
+  /** The node's key, for signing DHT records. */
+  privateKey: PrivateKey
+  names: Names
   messaging: DirectMessaging
   topics: TopicDirectory
   advertiser: TopicAdvertiser

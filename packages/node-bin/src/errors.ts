@@ -1,17 +1,6 @@
-import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ProtocolError } from '@p2p-node/protocol'
-import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-
-/** Parses a peer id field, or throws INVALID_PEER_ID naming it. */
-export function parsePeerId (value: string, field = 'peerId'): PeerId {
-  try {
-    return peerIdFromString(value)
-  } catch {
-    throw new ProtocolError('INVALID_PEER_ID', `field "${field}": ${JSON.stringify(value.slice(0, 80))} is not a libp2p peer id (expected base58 like 12D3KooW… or a CID)`)
-  }
-}
 
 /** Parses a multiaddr field, or throws INVALID_MULTIADDR naming it. */
 export function parseMultiaddr (value: string, field: string): Multiaddr {

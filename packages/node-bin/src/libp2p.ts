@@ -7,12 +7,18 @@ import { ping } from '@libp2p/ping'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub } from '@libp2p/gossipsub'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
-import type { Libp2p, PeerDiscovery } from '@libp2p/interface'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { autoNAT } from '@libp2p/autonat'
+import { dcutr } from '@libp2p/dcutr'
+import { mdns } from '@libp2p/mdns'
+import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Identify } from '@libp2p/identify'
+import type { DhtMode } from './config.js'
 import { DHT_PROTOCOL, VERSION } from './constants.js'
+import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records.js'
 
 export type Services = {
   identify: Identify
@@ -25,34 +31,51 @@ export type Services = {
 export type Libp2pNode = Libp2p<Services>
 
 export interface Libp2pNodeInit {
-  /** Interface to listen on. */
-  host: string
-  /** TCP port, 0 for any free port. */
-  port: number
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on. */
+  listen: string[]
   /** Multiaddrs (with /p2p/<peerId>) tagged and redialled by the bootstrap module. */
   bootstrapPeers: string[]
+  dhtMode: DhtMode
+  /** Run a circuit relay server (bootstrap nodes). */
+  relayServer: boolean
+  /** Dial (and, with a /p2p-circuit listen address, listen) through relays. */
+  relay: boolean
+  autonat: boolean
+  dcutr: boolean
+  mdns: boolean
+  maxConnections: number
 }
 
 /**
  * Builds (does not start) a libp2p node: TCP, Noise, Yamux, identify, ping,
  * gossipsub with signed messages, and a Kademlia DHT under our own protocol
- * prefix in server mode, keeping private and loopback addresses so that nodes on
- * one host or one LAN find each other.
+ * prefix that keeps private and loopback addresses, so that nodes on one host
+ * or one LAN find each other; optionally circuit relay, AutoNAT, DCUtR, mDNS.
  */
 export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNode> {
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   const withPeerIds = init.bootstrapPeers.filter((addr) => addr.includes('/p2p/'))
-  if (withPeerIds.length > 0) peerDiscovery.push(bootstrap({ list: withPeerIds, timeout: 0 }))
+  if (withPeerIds.length > 0) peerDiscovery.push(bootstrap({ list: withPeerIds, timeout: 0, tagTTL: Infinity }))
+  if (init.mdns) peerDiscovery.push(mdns())
+
+  const optional: Record<string, (components: any) => unknown> = {}
+  if (init.relayServer) optional.relay = circuitRelayServer({ reservations: { maxReservations: 1_000 } })
+  if (init.autonat) optional.autonat = autoNAT()
+  if (init.dcutr && init.relay) optional.dcutr = dcutr()
 
   return await createLibp2p({
     start: false,
-    addresses: { listen: [`/ip4/${init.host}/tcp/${init.port}`] },
-    transports: [tcp()],
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: init.relay ? [tcp(), circuitRelayTransport()] : [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    connectionManager: { maxConnections: init.maxConnections },
     peerDiscovery,
     nodeInfo: { name: 'p2p-node', version: VERSION, userAgent: `p2p-node/${VERSION}` },
     services: {
+      ...optional,
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub({
@@ -62,14 +85,15 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
       }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
-        clientMode: false,
+        // auto: kad-dht starts as a client and turns server once an address is confirmed dialable.
+        ...(init.dhtMode === 'auto' ? {} : { clientMode: init.dhtMode === 'client' }),
         peerInfoMapper: passthroughMapper,
-        // kad-dht holds every query until its first self-query ends, which on
-        // a small network runs to its 5 s timeout: a send to a peer found
-        // through the DHT right after start took seconds. Queries go ahead at
-        // once instead; TopicAdvertiser waits for a routing-table peer itself.
-        allowQueryWithZeroPeers: true
+        validators: { [NAME_NAMESPACE]: validator(NAME_NAMESPACE), [RECORD_NAMESPACE]: validator(RECORD_NAMESPACE) },
+        selectors: { [NAME_NAMESPACE]: selector(NAME_NAMESPACE), [RECORD_NAMESPACE]: selector(RECORD_NAMESPACE) },
+        // kad-dht holds every query until its first self-query has run; start
+        // that one at once rather than after the default 1 s.
+        initialQuerySelfInterval: 0
       })
     }
-  })
+  }) as unknown as Libp2pNode
 }

@@ -1,7 +1,9 @@
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { DIAL_TIMEOUT_MS, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
+import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
+import { IdentityError, loadIdentity } from './identity.js'
+import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
 import { DirectMessaging } from './messaging.js'
 import { LineWriter, Logger, errorEvent } from './output.js'
@@ -35,9 +37,31 @@ export async function main (init: MainInit): Promise<number> {
   if (cli.kind === 'exit') return cli.code
   const { config } = cli
 
+  let identity
+  try {
+    identity = await loadIdentity({ privateKeyHex: config.privateKeyHex, keyFile: config.keyFile })
+  } catch (err) {
+    if (!(err instanceof IdentityError)) throw err
+    init.stderr.write(`error: ${err.message}\n`)
+    return 2
+  }
+
   const writer = new LineWriter(init.stdout)
   const log = new Logger(writer, config.logLevel)
-  const node = await createLibp2pNode({ host: config.host, port: config.port, bootstrapPeers: config.bootstrapPeers })
+  if (identity.warning !== undefined) log.warn(identity.warning)
+  const listen = config.listen ?? [`/ip4/${config.host}/tcp/${config.port}`]
+  const node = await createLibp2pNode({
+    privateKey: identity.privateKey,
+    listen,
+    bootstrapPeers: config.bootstrapPeers,
+    dhtMode: config.dhtMode,
+    relayServer: config.bootstrapNode,
+    relay: config.relay,
+    autonat: config.autonat,
+    dcutr: config.dcutr,
+    mdns: config.mdns,
+    maxConnections: config.maxConnections
+  })
   const messaging = new DirectMessaging(node, {
     log: log.child('message'),
     onMessage: async (from, body) => {
@@ -51,7 +75,7 @@ export async function main (init: MainInit): Promise<number> {
     await node.start()
   } catch (err) {
     if (isAddressInUse(err)) {
-      writer.emit(errorEvent('PORT_IN_USE', `port ${config.port} is already in use by another process; pick another with -p/--port, or 0 for any free port`))
+      writer.emit(errorEvent('PORT_IN_USE', `cannot listen on ${listen.join(', ')}: the port is already in use by another process; pick another with -p/--port, or 0 for any free port`))
     } else {
       init.stderr.write(`p2p-node: could not start: ${(err as Error).stack ?? String(err)}\n`)
       writer.emit(errorEvent('INTERNAL', `could not start: ${(err as Error).message}`))
@@ -60,9 +84,11 @@ export async function main (init: MainInit): Promise<number> {
     return 1
   }
 
+  const names = new Names(node, identity.privateKey, log.child('names'), DHT_TIMEOUT_MS)
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
+      names.stop()
       messaging.stop()
       const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
       await Promise.race([Promise.resolve(node.stop()).catch((err: unknown) => { init.stderr.write(`p2p-node: error while stopping: ${String(err)}\n`) }), grace])
@@ -72,7 +98,7 @@ export async function main (init: MainInit): Promise<number> {
 
   const topics = new TopicDirectory(node, node.services.pubsub)
   const advertiser = new TopicAdvertiser(node, log.child('dht'), PROVIDE_TIMEOUT_MS)
-  const ctx: NodeContext = { node, messaging, topics, advertiser, config, events: writer, log, stop }
+  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, messaging, topics, advertiser, config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
   node.addEventListener('peer:disconnect', (event) => { writer.emit({ type: 'peer_disconnected', peerId: event.detail.toString() }) })
@@ -113,6 +139,7 @@ export async function main (init: MainInit): Promise<number> {
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
 
+  if (config.name !== undefined) names.register(config.name)
   if (config.bootstrapPeers.length > 0) {
     void dialAll(ctx, config.bootstrapPeers, DIAL_TIMEOUT_MS).then(({ failed }) => {
       for (const failure of failed) log.warn('could not dial a bootstrap peer', { ...failure })

@@ -103,7 +103,9 @@ export class DirectMessaging {
   async start (): Promise<void> {
     await this.node.handle(MESSAGE_PROTOCOL, (stream, connection) => { this.serve(stream, connection) }, {
       maxInboundStreams: 8,
-      maxOutboundStreams: 8
+      maxOutboundStreams: 8,
+      // Also over relayed connections (circuit relay v2), for peers that cannot be dialled directly.
+      runOnLimitedConnection: true
     })
   }
 
@@ -142,7 +144,7 @@ export class DirectMessaging {
   }
 
   private async open (peerId: PeerId, key: string, signal: AbortSignal): Promise<OutboundChannel> {
-    const stream = await this.node.dialProtocol(peerId, MESSAGE_PROTOCOL, { signal })
+    const stream = await this.node.dialProtocol(peerId, MESSAGE_PROTOCOL, { signal, runOnLimitedConnection: true })
     const channel: OutboundChannel = new OutboundChannel(stream, () => {
       void this.channels.get(key)?.then((current) => { if (current === channel) this.channels.delete(key) })
     })

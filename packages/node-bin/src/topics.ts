@@ -1,15 +1,15 @@
-import { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
-import { sha256 } from 'multiformats/hashes/sha2'
+import type { CID } from 'multiformats/cid'
 import type { PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
 import { TOPIC_KEY_PREFIX } from './constants.js'
+import { dhtPeerAdded, providerKey, routingTable } from './dht.js'
+import type { ObservableRoutingTable } from './dht.js'
 
 /** The DHT key under which subscribers of a topic advertise themselves (provider records). */
 export async function topicKey (topic: string): Promise<CID> {
-  return CID.createV1(raw.code, await sha256.digest(Buffer.from(TOPIC_KEY_PREFIX + topic, 'utf8')))
+  return await providerKey(TOPIC_KEY_PREFIX, topic)
 }
 
 /**
@@ -51,16 +51,6 @@ export class TopicDirectory {
 }
 
 /**
- * The part of kad-dht's routing table we watch. The implementation emits
- * 'peer:add'; the package's public RoutingTable type only declares `size`.
- */
-interface ObservableRoutingTable {
-  size: number
-  addEventListener: (type: 'peer:add', listener: () => void) => void
-  removeEventListener: (type: 'peer:add', listener: () => void) => void
-}
-
-/**
  * Advertises subscribed topics in the DHT (a provider record under
  * topicKey(topic)). A DHT query needs a peer in the routing table. A node that
  * is connected but has none yet (identify still running) waits for one, up to
@@ -77,7 +67,7 @@ export class TopicAdvertiser {
   private readonly routingTable: ObservableRoutingTable
 
   constructor (private readonly node: Libp2pNode, private readonly log: Logger, private readonly timeoutMs: number) {
-    this.routingTable = (node.services.dht as unknown as { routingTable: ObservableRoutingTable }).routingTable
+    this.routingTable = routingTable(node)
     this.routingTable.addEventListener('peer:add', () => {
       for (const topic of this.waiting) void this.attempt(topic)
     })
@@ -110,7 +100,7 @@ export class TopicAdvertiser {
   }
 
   private async provide (topic: string): Promise<boolean> {
-    if (this.routingTable.size === 0 && !(await this.peerAdded())) {
+    if (!(await dhtPeerAdded(this.routingTable, this.timeoutMs))) {
       if (this.wanted.has(topic)) this.waiting.add(topic)
       return false
     }
@@ -123,19 +113,5 @@ export class TopicAdvertiser {
       this.log.info('could not advertise a topic in the DHT yet; will retry when the DHT gains a peer', { topic, reason: (err as Error).message })
       return false
     }
-  }
-
-  /** Resolves true when the routing table gains a peer, false after the timeout. */
-  private async peerAdded (): Promise<boolean> {
-    return await new Promise((resolve) => {
-      const done = (added: boolean): void => {
-        clearTimeout(timer)
-        this.routingTable.removeEventListener('peer:add', onAdd)
-        resolve(added)
-      }
-      const onAdd = (): void => { done(true) }
-      const timer = setTimeout(() => { done(false) }, this.timeoutMs)
-      this.routingTable.addEventListener('peer:add', onAdd)
-    })
   }
 }

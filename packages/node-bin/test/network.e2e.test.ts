@@ -160,8 +160,10 @@ describe('three nodes on 127.0.0.1', () => {
   })
 
   test('send errors: bad peer id, own peer id, unknown peer', async () => {
-    const bad = await a.request({ type: 'send', peerId: 'nope', data: 1 })
+    const bad = await a.request({ type: 'send', peerId: 'not a peer id!', data: 1 })
     assert.equal(bad.code, 'INVALID_PEER_ID')
+    const unknownName = await a.request({ type: 'send', peerId: 'nobody-has-this-name', data: 1 })
+    assert.equal(unknownName.code, 'NOT_FOUND')
     const self = await a.request({ type: 'send', peerId: a.peerId, data: 1 })
     assert.equal(self.code, 'INVALID_PEER_ID')
     const unknown = await a.request({ type: 'send', peerId: '12D3KooWJrfLYVdsqdnDzXdNZ3mzVWnxvtgBKz5nhvJnpknPQrzY', data: 1, timeoutMs: 1500 })

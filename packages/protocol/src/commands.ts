@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { JsonValueSchema, MultiaddrStringSchema, PeerIdStringSchema, PortSchema, RequestIdSchema, TimeoutMsSchema, TopicSchema } from './common.js'
+import { JsonValueSchema, MAX_RECORD_TTL_SECONDS, MultiaddrStringSchema, NameSchema, PeerIdStringSchema, PeerOrNameSchema, PortSchema, RecordKeySchema, RequestIdSchema, TimeoutMsSchema, TopicSchema } from './common.js'
 
 /** Dial bootstrap peers. The node already listens from launch; `port`, if given, must be the port it listens on. */
 export const ConnectCommandSchema = z.object({
@@ -15,7 +15,8 @@ export const ConnectCommandSchema = z.object({
 export const SendCommandSchema = z.object({
   type: z.literal('send'),
   id: RequestIdSchema.optional(),
-  peerId: PeerIdStringSchema,
+  /** Peer id, or a name registered with -n/--name. */
+  peerId: PeerOrNameSchema,
   data: JsonValueSchema,
   timeoutMs: TimeoutMsSchema.optional()
 })
@@ -56,6 +57,58 @@ export const PeersCommandSchema = z.object({
   id: RequestIdSchema.optional()
 })
 
+/** Measure the round trip to a peer (dialling it if needed). */
+export const PingCommandSchema = z.object({
+  type: z.literal('ping'),
+  id: RequestIdSchema.optional(),
+  /** Peer id, or a name registered with -n/--name. */
+  peerId: PeerOrNameSchema,
+  timeoutMs: TimeoutMsSchema.optional()
+})
+
+/** Resolve a name registered with -n/--name to its peer id and addresses. */
+export const LookupCommandSchema = z.object({
+  type: z.literal('lookup'),
+  id: RequestIdSchema.optional(),
+  name: NameSchema,
+  timeoutMs: TimeoutMsSchema.optional()
+})
+
+/** Store a signed application record in the DHT. */
+export const DhtPutCommandSchema = z.object({
+  type: z.literal('dht_put'),
+  id: RequestIdSchema.optional(),
+  key: RecordKeySchema,
+  value: JsonValueSchema,
+  /** Lifetime of the record; readers ignore it afterwards. */
+  ttlSeconds: z.number().int().positive().max(MAX_RECORD_TTL_SECONDS).optional(),
+  timeoutMs: TimeoutMsSchema.optional()
+})
+
+/** Read an application record from the DHT. */
+export const DhtGetCommandSchema = z.object({
+  type: z.literal('dht_get'),
+  id: RequestIdSchema.optional(),
+  key: RecordKeySchema,
+  timeoutMs: TimeoutMsSchema.optional()
+})
+
+/** Announce this node as a provider of a key. */
+export const DhtProvideCommandSchema = z.object({
+  type: z.literal('dht_provide'),
+  id: RequestIdSchema.optional(),
+  key: RecordKeySchema,
+  timeoutMs: TimeoutMsSchema.optional()
+})
+
+/** Find the providers of a key. */
+export const DhtFindProvidersCommandSchema = z.object({
+  type: z.literal('dht_find_providers'),
+  id: RequestIdSchema.optional(),
+  key: RecordKeySchema,
+  timeoutMs: TimeoutMsSchema.optional()
+})
+
 /** Stop the node, reply, exit 0. */
 export const ShutdownCommandSchema = z.object({
   type: z.literal('shutdown'),
@@ -70,6 +123,12 @@ export const CommandSchema = z.discriminatedUnion('type', [
   PublishCommandSchema,
   DiscoverCommandSchema,
   PeersCommandSchema,
+  PingCommandSchema,
+  LookupCommandSchema,
+  DhtPutCommandSchema,
+  DhtGetCommandSchema,
+  DhtProvideCommandSchema,
+  DhtFindProvidersCommandSchema,
   ShutdownCommandSchema
 ])
 
@@ -80,6 +139,12 @@ export type UnsubscribeCommand = z.infer<typeof UnsubscribeCommandSchema>
 export type PublishCommand = z.infer<typeof PublishCommandSchema>
 export type DiscoverCommand = z.infer<typeof DiscoverCommandSchema>
 export type PeersCommand = z.infer<typeof PeersCommandSchema>
+export type PingCommand = z.infer<typeof PingCommandSchema>
+export type LookupCommand = z.infer<typeof LookupCommandSchema>
+export type DhtPutCommand = z.infer<typeof DhtPutCommandSchema>
+export type DhtGetCommand = z.infer<typeof DhtGetCommandSchema>
+export type DhtProvideCommand = z.infer<typeof DhtProvideCommandSchema>
+export type DhtFindProvidersCommand = z.infer<typeof DhtFindProvidersCommandSchema>
 export type ShutdownCommand = z.infer<typeof ShutdownCommandSchema>
 export type Command = z.infer<typeof CommandSchema>
 export type CommandType = Command['type']

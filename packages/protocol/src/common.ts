@@ -27,3 +27,18 @@ export const TimeoutMsSchema = z.number().int().positive().max(600_000)
 
 /** A TCP port; 0 means any free port. */
 export const PortSchema = z.number().int().min(0).max(65_535)
+
+/**
+ * A node name, registered in the DHT with -n/--name: 1 to 64 letters, digits,
+ * ".", "_" or "-". Anything that parses as a peer id is taken as a peer id.
+ */
+export const NameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a name is 1 to 64 letters, digits, ".", "_" or "-"')
+
+/** Where a command takes a peer: its peer id, or its registered name. */
+export const PeerOrNameSchema = z.string().min(1).max(128)
+
+/** Key of an application record or provider announcement in the DHT. */
+export const RecordKeySchema = z.string().min(1).max(256)
+
+/** Longest lifetime of a dht_put record: 7 days. */
+export const MAX_RECORD_TTL_SECONDS = 7 * 24 * 3600

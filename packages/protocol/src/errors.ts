@@ -22,6 +22,8 @@ export const ErrorCodeSchema = z.enum([
   'DIAL_FAILED',
   /** No address is known for the peer, locally or in the DHT. */
   'PEER_NOT_FOUND',
+  /** lookup or dht_get found no (unexpired, valid) record. */
+  'NOT_FOUND',
   /** publish found no connected peer subscribed to the topic. */
   'NO_PEERS_SUBSCRIBED',
   /** The command did not finish within its time limit. */

@@ -112,6 +112,38 @@ export const DiscoverResultSchema = resultOf('discover', {
   peers: z.array(PeerIdStringSchema)
 })
 export const PeersResultSchema = resultOf('peers', { peers: z.array(PeerInfoSchema) })
+export const PingResultSchema = resultOf('ping', {
+  peerId: PeerIdStringSchema,
+  /** Round-trip time of the ping, ms. */
+  latencyMs: z.number().nonnegative()
+})
+export const LookupResultSchema = resultOf('lookup', {
+  name: z.string(),
+  peerId: PeerIdStringSchema,
+  /** Addresses known for the peer (peer store, then DHT peer routing); may be empty. */
+  addrs: z.array(MultiaddrStringSchema)
+})
+export const DhtPutResultSchema = resultOf('dht_put', {
+  key: z.string(),
+  /** When readers stop accepting the record, ms since the epoch. */
+  expiresAt: z.number().int()
+})
+export const DhtGetResultSchema = resultOf('dht_get', {
+  key: z.string(),
+  value: JsonValueSchema,
+  /** Peer id of the node that signed (stored) the record. */
+  publisher: PeerIdStringSchema,
+  expiresAt: z.number().int()
+})
+export const DhtProvideResultSchema = resultOf('dht_provide', { key: z.string() })
+export const ProviderSchema = z.object({
+  peerId: PeerIdStringSchema,
+  addrs: z.array(MultiaddrStringSchema)
+})
+export const DhtFindProvidersResultSchema = resultOf('dht_find_providers', {
+  key: z.string(),
+  providers: z.array(ProviderSchema)
+})
 export const ShutdownResultSchema = resultOf('shutdown', {})
 
 /** The reply to a successful command. `command` says which; the other fields depend on it. */
@@ -123,6 +155,12 @@ export const ResultEventSchema = z.discriminatedUnion('command', [
   PublishResultSchema,
   DiscoverResultSchema,
   PeersResultSchema,
+  PingResultSchema,
+  LookupResultSchema,
+  DhtPutResultSchema,
+  DhtGetResultSchema,
+  DhtProvideResultSchema,
+  DhtFindProvidersResultSchema,
   ShutdownResultSchema
 ])
 
@@ -146,6 +184,7 @@ export type ErrorEvent = z.infer<typeof ErrorEventSchema>
 export type LogEvent = z.infer<typeof LogEventSchema>
 export type DialFailure = z.infer<typeof DialFailureSchema>
 export type PeerInfo = z.infer<typeof PeerInfoSchema>
+export type Provider = z.infer<typeof ProviderSchema>
 export type ResultEvent = z.infer<typeof ResultEventSchema>
 export type Event = z.infer<typeof EventSchema>
 export type EventType = Event['type']

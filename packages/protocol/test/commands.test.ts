@@ -5,7 +5,13 @@ import {
   COMMAND_TYPES,
   CommandSchema,
   ConnectCommandSchema,
+  DhtFindProvidersCommandSchema,
+  DhtGetCommandSchema,
+  DhtProvideCommandSchema,
+  DhtPutCommandSchema,
   DiscoverCommandSchema,
+  LookupCommandSchema,
+  PingCommandSchema,
   PeersCommandSchema,
   PublishCommandSchema,
   SendCommandSchema,
@@ -28,6 +34,12 @@ const examples: Record<CommandType, { line: string, schema: z.ZodType }> = {
   publish: { line: '{"type":"publish","id":5,"topic":"chat","data":"hello everyone"}', schema: PublishCommandSchema },
   discover: { line: '{"type":"discover","id":"req-6","topic":"chat","timeoutMs":5000}', schema: DiscoverCommandSchema },
   peers: { line: '{"type":"peers","id":7}', schema: PeersCommandSchema },
+  ping: { line: '{"type":"ping","id":9,"peerId":"bob"}', schema: PingCommandSchema },
+  lookup: { line: '{"type":"lookup","id":10,"name":"bob","timeoutMs":5000}', schema: LookupCommandSchema },
+  dht_put: { line: '{"type":"dht_put","id":11,"key":"services/gpu","value":{"url":"tcp://10.0.0.5"},"ttlSeconds":600}', schema: DhtPutCommandSchema },
+  dht_get: { line: '{"type":"dht_get","id":12,"key":"services/gpu"}', schema: DhtGetCommandSchema },
+  dht_provide: { line: '{"type":"dht_provide","id":13,"key":"model:llama"}', schema: DhtProvideCommandSchema },
+  dht_find_providers: { line: '{"type":"dht_find_providers","id":14,"key":"model:llama"}', schema: DhtFindProvidersCommandSchema },
   shutdown: { line: '{"type":"shutdown","id":"req-8"}', schema: ShutdownCommandSchema }
 }
 
@@ -95,7 +107,12 @@ describe('decodeCommand', () => {
     ['a port above 65535', '{"id":1,"type":"connect","port":65536}', 'INVALID_COMMAND', 'field "port"', 1],
     ['a string port', '{"id":1,"type":"connect","port":"4001"}', 'INVALID_COMMAND', 'field "port"', 1],
     ['bootstrapPeers as a string', `{"id":1,"type":"connect","bootstrapPeers":"${BOOTSTRAP_ADDR}"}`, 'INVALID_COMMAND', 'field "bootstrapPeers"', 1],
-    ['a zero timeoutMs', '{"id":6,"type":"discover","topic":"chat","timeoutMs":0}', 'INVALID_COMMAND', 'field "timeoutMs"', 6]
+    ['a zero timeoutMs', '{"id":6,"type":"discover","topic":"chat","timeoutMs":0}', 'INVALID_COMMAND', 'field "timeoutMs"', 6],
+    ['a name with a space', '{"id":10,"type":"lookup","name":"bob smith"}', 'INVALID_COMMAND', 'field "name"', 10],
+    ['a missing value on dht_put', '{"id":11,"type":"dht_put","key":"k"}', 'INVALID_COMMAND', 'field "value"', 11],
+    ['a fractional ttlSeconds', '{"id":11,"type":"dht_put","key":"k","value":1,"ttlSeconds":1.5}', 'INVALID_COMMAND', 'field "ttlSeconds"', 11],
+    ['a ttlSeconds over 7 days', '{"id":11,"type":"dht_put","key":"k","value":1,"ttlSeconds":604801}', 'INVALID_COMMAND', 'field "ttlSeconds"', 11],
+    ['an empty key', '{"id":12,"type":"dht_get","key":""}', 'INVALID_COMMAND', 'field "key"', 12]
   ]
 
   for (const [what, line, code, messagePart, id] of failures) {

@@ -46,6 +46,12 @@ const results: Record<CommandType, ResultEvent> = {
   publish: { type: 'result', id: 5, command: 'publish', topic: 'chat', recipients: 2 },
   discover: { type: 'result', id: 6, command: 'discover', topic: 'chat', peers: [OTHER_PEER_ID] },
   peers: { type: 'result', id: 7, command: 'peers', peers: [{ peerId: OTHER_PEER_ID, addrs: [OTHER_ADDR], topics: ['chat'], latencyMs: 0.4 }] },
+  ping: { type: 'result', id: 9, command: 'ping', peerId: OTHER_PEER_ID, latencyMs: 0.7 },
+  lookup: { type: 'result', id: 10, command: 'lookup', name: 'bob', peerId: OTHER_PEER_ID, addrs: [OTHER_ADDR] },
+  dht_put: { type: 'result', id: 11, command: 'dht_put', key: 'services/gpu', expiresAt: 1_795_000_000_000 },
+  dht_get: { type: 'result', id: 12, command: 'dht_get', key: 'services/gpu', value: { url: 'tcp://10.0.0.5' }, publisher: OTHER_PEER_ID, expiresAt: 1_795_000_000_000 },
+  dht_provide: { type: 'result', id: 13, command: 'dht_provide', key: 'model:llama' },
+  dht_find_providers: { type: 'result', id: 14, command: 'dht_find_providers', key: 'model:llama', providers: [{ peerId: OTHER_PEER_ID, addrs: [OTHER_ADDR] }] },
   shutdown: { type: 'result', id: 'req-8', command: 'shutdown' }
 }
 for (const command of COMMAND_TYPES) examples.push([`result of ${command}`, ResultEventSchema, results[command]])

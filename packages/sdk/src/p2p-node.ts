@@ -216,6 +216,36 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     return this.call({ type: 'peers' }, options)
   }
 
+  /** Round trip to a peer (peer id or registered name), dialling it if needed. */
+  ping (peer: string, options?: CallOptions): Promise<Fields<'ping'>> {
+    return this.call({ type: 'ping', peerId: peer, ...timeoutField(options) }, options)
+  }
+
+  /** Resolves a name registered with `name` (-n) to its peer id and addresses. Rejects NOT_FOUND. */
+  lookup (name: string, options?: CallOptions): Promise<Fields<'lookup'>> {
+    return this.call({ type: 'lookup', name, ...timeoutField(options) }, options)
+  }
+
+  /** Stores a record signed by this node under `key`; readers drop it after ttlSeconds (default 3600). */
+  dhtPut (key: string, value: JsonValue, ttlSeconds?: number, options?: CallOptions): Promise<Fields<'dht_put'>> {
+    return this.call({ type: 'dht_put', key, value, ...(ttlSeconds === undefined ? {} : { ttlSeconds }), ...timeoutField(options) }, options)
+  }
+
+  /** Reads the newest valid record under `key`. Rejects NOT_FOUND. */
+  dhtGet (key: string, options?: CallOptions): Promise<Fields<'dht_get'>> {
+    return this.call({ type: 'dht_get', key, ...timeoutField(options) }, options)
+  }
+
+  /** Announces this node as a provider of `key`. */
+  dhtProvide (key: string, options?: CallOptions): Promise<Fields<'dht_provide'>> {
+    return this.call({ type: 'dht_provide', key, ...timeoutField(options) }, options)
+  }
+
+  /** Finds the providers of `key`. */
+  dhtFindProviders (key: string, options?: CallOptions): Promise<Fields<'dht_find_providers'>> {
+    return this.call({ type: 'dht_find_providers', key, ...timeoutField(options) }, options)
+  }
+
   /**
    * Asks another node's onRequest() handler and resolves with its answer. The
    * request and the answer are direct messages with the correlation id inside

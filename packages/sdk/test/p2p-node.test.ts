@@ -110,7 +110,7 @@ describe('P2PNode with the real executable', () => {
   })
 
   test('node errors reject with a typed error carrying the protocol code', async () => {
-    await assert.rejects(bob.send('not-a-peer-id', 1), (err: unknown) => {
+    await assert.rejects(bob.send('not a peer id!', 1), (err: unknown) => {
       assert.ok(err instanceof P2PNodeError)
       assert.equal(err.code, 'INVALID_PEER_ID')
       return true

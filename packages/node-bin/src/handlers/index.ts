@@ -1,6 +1,9 @@
 import type { Command, CommandType, ResultFields } from '@p2p-node/protocol'
 import type { NodeContext } from '../context.js'
 import { connect } from './connect.js'
+import { dhtFindProviders, dhtGet, dhtProvide, dhtPut } from './dht-records.js'
+import { lookup } from './lookup.js'
+import { ping } from './ping.js'
 import { discover } from './discover.js'
 import { peers } from './peers.js'
 import { publish } from './publish.js'
@@ -20,5 +23,11 @@ export const handlers: { [T in CommandType]: Handler<T> } = {
   publish,
   discover,
   peers,
+  ping,
+  lookup,
+  dht_put: dhtPut,
+  dht_get: dhtGet,
+  dht_provide: dhtProvide,
+  dht_find_providers: dhtFindProviders,
   shutdown
 }

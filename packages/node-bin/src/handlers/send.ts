@@ -2,8 +2,9 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { ProtocolError } from '@p2p-node/protocol'
 import type { ResultFields, SendCommand } from '@p2p-node/protocol'
 import { SEND_TIMEOUT_MS } from '../constants.js'
-import { parsePeerId, toProtocolError } from '../errors.js'
+import { toProtocolError } from '../errors.js'
 import { encodePayload } from '../payload.js'
+import { addRelayRoutes } from '../relay.js'
 import type { NodeContext } from '../context.js'
 
 /** First and longest pause between lookups of a peer the DHT does not know yet, ms. */
@@ -13,24 +14,31 @@ const LOOKUP_RETRY_MS = { first: 100, max: 1_000 }
  * Delivers one direct message; resolves once the receiver acknowledged it.
  * A peer with no known address is looked up in the DHT, again and again until
  * the time limit: right after start, or right after the peer joined, the DHT
- * may not know it yet. Nothing has been sent while the peer is not found, so
+ * may not know it yet. Once, it also tries the peer through every connected
+ * relay server, for peers that are only reachable through a relay. Nothing has been sent while the peer is not found, so
  * the retries cannot deliver twice.
  */
 export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultFields<'send'>> {
-  const peerId = parsePeerId(cmd.peerId)
+  const timeoutMs = cmd.timeoutMs ?? SEND_TIMEOUT_MS
+  const signal = AbortSignal.timeout(timeoutMs)
+  const peerId = await ctx.names.peerOrName(cmd.peerId, signal)
   if (peerId.equals(ctx.node.peerId)) {
     throw new ProtocolError('INVALID_PEER_ID', 'field "peerId": is this node\'s own peer id; send to another peer')
   }
-  const timeoutMs = cmd.timeoutMs ?? SEND_TIMEOUT_MS
-  const signal = AbortSignal.timeout(timeoutMs)
   const body = encodePayload(cmd.data)
+  let triedRelays = false
   for (let pause = LOOKUP_RETRY_MS.first; ; pause = Math.min(pause * 2, LOOKUP_RETRY_MS.max)) {
     try {
       await ctx.messaging.send(peerId, body, signal)
-      return { peerId: cmd.peerId }
+      return { peerId: peerId.toString() }
     } catch (err) {
       const error = toProtocolError(err, 'DIAL_FAILED', `send to ${cmd.peerId}`)
       if (error.code !== 'PEER_NOT_FOUND') throw error
+      // A peer nobody has an address for may still be reachable through a relay we use.
+      if (!triedRelays && ctx.config.relay) {
+        triedRelays = true
+        if (await addRelayRoutes(ctx.node, peerId) > 0) continue
+      }
       try {
         await delay(pause, undefined, { signal })
       } catch {
