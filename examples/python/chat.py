@@ -11,6 +11,7 @@ are notes. Ctrl-D or Ctrl-C quits.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -51,7 +52,7 @@ def main() -> int:
     parser.add_argument("--binary", help="path to p2p-node (default: env P2P_NODE_PATH, else dist/p2p-node)")
     opts = parser.parse_args()
 
-    node = P2PNode(opts.binary, ["--host", opts.host, "--port", str(opts.port), "--name", opts.name])
+    node = P2PNode(opts.binary, ["--host", opts.host, "--port", str(opts.port)])  # the name travels in each message
     names: dict[str, str] = {}  # peer id -> name, learnt from the messages
 
     def on_message(event: dict[str, Any]) -> None:
@@ -61,8 +62,8 @@ def main() -> int:
         if isinstance(data, dict) and isinstance(data.get("text"), str):
             names[event["from"]] = str(data.get("name") or short(event["from"]))
             say(f"{names[event['from']]}: {data['text']}")
-        else:
-            say(f"{short(event['from'])}: {data!r}")
+        else:  # e.g. a string from examples/shell/publish.sh
+            say(f"{short(event['from'])}: {data if isinstance(data, str) else json.dumps(data)}")
 
     node.on("message", on_message)
     node.on("peer_connected", lambda e: say(f"* {short(e['peerId'])} connected"))

@@ -145,13 +145,14 @@ class TwoNodesTest(unittest.TestCase):
         self.a.on("message", answer)
         script = (
             "import { P2PNode } from './packages/sdk/dist/index.js';"
-            "const [addr, peer] = process.argv.slice(1);"
-            "const node = new P2PNode({ host: '127.0.0.1', bootstrapPeers: [addr] });"
+            "const [binaryPath, addr, peer] = process.argv.slice(1);"
+            "const node = new P2PNode({ binaryPath, host: '127.0.0.1', bootstrapPeers: [addr] });"
             "await node.start();"
             "try { console.log(JSON.stringify(await node.request(peer, { ping: 42 }, { timeoutMs: 10000 }))) }"
             "finally { await node.stop() }")
-        run = subprocess.run(["node", "--input-type=module", "-e", script, self.a.info["addrs"][0],
-                              self.a.info["peerId"]], cwd=REPO, capture_output=True, text=True, timeout=30)
+        run = subprocess.run(["node", "--input-type=module", "-e", script, self.a.binary_path,
+                              self.a.info["addrs"][0], self.a.info["peerId"]],
+                             cwd=REPO, capture_output=True, text=True, timeout=30)
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertEqual(json.loads(run.stdout), {"pong": {"ping": 42}})
 

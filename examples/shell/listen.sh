@@ -9,6 +9,7 @@
 # not JSON ({"dataBase64":…}), as one line of compact JSON. The node's addresses go to stderr, for
 # the others' --bootstrap. Exit status 0 after Ctrl-C or SIGTERM, if the node stopped cleanly.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 (( $# >= 1 )) || die "usage: listen.sh TOPIC [p2p-node flags, e.g. --port 4001 --bootstrap MULTIADDR]" 2

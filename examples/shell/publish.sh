@@ -9,6 +9,7 @@
 # line is retried for up to P2P_WAIT seconds (default 10). Exit status 0 once every line went out;
 # 1, with the node's error on stderr, if one could not be published.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 (( $# >= 1 )) || die "usage: publish.sh TOPIC [p2p-node flags, e.g. --bootstrap MULTIADDR]" 2

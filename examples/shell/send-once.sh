@@ -9,6 +9,7 @@
 # ({"type":"result","id":1,"command":"send","peerId":…}) and exits 0; on failure prints the error
 # line ({"type":"error",…,"code":"PEER_NOT_FOUND",…}) on stderr and exits 1; bad arguments exit 2.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 (( $# >= 2 )) || die "usage: send-once.sh PEER_ID JSON [p2p-node flags, e.g. --bootstrap MULTIADDR]" 2

@@ -9,7 +9,7 @@
 # (or P2P_NODE_PATH).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-node_bin=${P2P_NODE_PATH:-$here/../../dist/p2p-node}
+node_bin=${P2P_NODE_PATH:-$(cd "$here/../.." && pwd)/dist/p2p-node}
 LOCAL=(--host 127.0.0.1)
 WAIT=15
 passed=0 failed=0 pids=()

@@ -46,5 +46,7 @@ export const DISCOVER_TIMEOUT_MS = 10_000
 export const PROVIDE_TIMEOUT_MS = 10_000
 /** stdin EOF: how long commands in flight may run on before the node stops, ms. */
 export const EOF_SETTLE_MS = 500
+/** How often topics whose advertisement failed are tried again, ms. */
+export const ADVERTISE_RETRY_MS = 5_000
 /** Shutdown: how long libp2p may take to stop before the process exits anyway, ms. */
 export const STOP_GRACE_MS = 1_500

@@ -71,7 +71,13 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
     transports: init.relay ? [tcp(), circuitRelayTransport()] : [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionManager: { maxConnections: init.maxConnections },
+    connectionManager: {
+      maxConnections: init.maxConnections,
+      // libp2p's defaults (5 inbound connections per second per host, 10
+      // pending) refuse nodes that join together from one host or one NAT.
+      inboundConnectionThreshold: init.maxConnections,
+      maxIncomingPendingConnections: Math.max(10, Math.ceil(init.maxConnections / 10))
+    },
     peerDiscovery,
     nodeInfo: { name: 'p2p-node', version: VERSION, userAgent: `p2p-node/${VERSION}` },
     services: {

@@ -12,7 +12,7 @@ import { runStdioLoop } from './stdio-loop.js'
 import { TopicAdvertiser, TopicDirectory } from './topics.js'
 import { isAddressInUse } from './errors.js'
 import { handlers } from './handlers/index.js'
-import { dialAll } from './handlers/connect.js'
+import { BootstrapKeeper } from './bootstrap.js'
 import type { NodeContext } from './context.js'
 import type { Handler } from './handlers/index.js'
 
@@ -85,10 +85,13 @@ export async function main (init: MainInit): Promise<number> {
   }
 
   const names = new Names(node, identity.privateKey, log.child('names'), DHT_TIMEOUT_MS)
+  const bootstrap = new BootstrapKeeper(node, config.bootstrapPeers, log.child('bootstrap'), DIAL_TIMEOUT_MS)
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       names.stop()
+      bootstrap.stop()
+      advertiser.stop()
       messaging.stop()
       const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
       await Promise.race([Promise.resolve(node.stop()).catch((err: unknown) => { init.stderr.write(`p2p-node: error while stopping: ${String(err)}\n`) }), grace])
@@ -97,7 +100,7 @@ export async function main (init: MainInit): Promise<number> {
   }
 
   const topics = new TopicDirectory(node, node.services.pubsub)
-  const advertiser = new TopicAdvertiser(node, log.child('dht'), PROVIDE_TIMEOUT_MS)
+  const advertiser = new TopicAdvertiser(node, log.child('dht'), PROVIDE_TIMEOUT_MS, config.bootstrapPeers.length > 0)
   const ctx: NodeContext = { node, privateKey: identity.privateKey, names, messaging, topics, advertiser, config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
@@ -140,11 +143,7 @@ export async function main (init: MainInit): Promise<number> {
   process.once('SIGINT', shutdown)
 
   if (config.name !== undefined) names.register(config.name)
-  if (config.bootstrapPeers.length > 0) {
-    void dialAll(ctx, config.bootstrapPeers, DIAL_TIMEOUT_MS).then(({ failed }) => {
-      for (const failure of failed) log.warn('could not dial a bootstrap peer', { ...failure })
-    })
-  }
+  bootstrap.start()
 
   await exited.promise
   // Let replies settled by the stop (queued in this same turn) reach the writer,

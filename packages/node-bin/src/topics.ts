@@ -3,7 +3,7 @@ import type { PeerId } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
-import { TOPIC_KEY_PREFIX } from './constants.js'
+import { ADVERTISE_RETRY_MS, TOPIC_KEY_PREFIX } from './constants.js'
 import { dhtPeerAdded, providerKey, routingTable } from './dht.js'
 import type { ObservableRoutingTable } from './dht.js'
 
@@ -53,8 +53,8 @@ export class TopicDirectory {
 /**
  * Advertises subscribed topics in the DHT (a provider record under
  * topicKey(topic)). A DHT query needs a peer in the routing table. A node that
- * is connected but has none yet (identify still running) waits for one, up to
- * the timeout; a node with no connection at all does not wait. Either way a
+ * is connected, or dialling bootstrap peers, but has none yet waits for one,
+ * up to the timeout; a node with neither does not wait. Either way a
  * topic that could not be advertised is advertised as soon as the routing
  * table gains a peer. kad-dht re-provides advertised keys before their
  * records expire.
@@ -65,12 +65,26 @@ export class TopicAdvertiser {
   private readonly waiting = new Set<string>()
   private readonly inFlight = new Map<string, Promise<boolean>>()
   private readonly routingTable: ObservableRoutingTable
+  private readonly timer: NodeJS.Timeout
 
-  constructor (private readonly node: Libp2pNode, private readonly log: Logger, private readonly timeoutMs: number) {
+  /**
+   * @param expectingPeers whether a DHT peer should turn up soon even with no
+   * connection yet (bootstrap peers are being dialled)
+   */
+  constructor (private readonly node: Libp2pNode, private readonly log: Logger, private readonly timeoutMs: number, private readonly expectingPeers: boolean) {
     this.routingTable = routingTable(node)
-    this.routingTable.addEventListener('peer:add', () => {
-      for (const topic of this.waiting) void this.attempt(topic)
-    })
+    this.routingTable.addEventListener('peer:add', () => { this.retryWaiting() })
+    // A failed advertisement also retries on its own, for when no new peer turns up.
+    this.timer = setInterval(() => { this.retryWaiting() }, ADVERTISE_RETRY_MS)
+    this.timer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+  }
+
+  private retryWaiting (): void {
+    for (const topic of this.waiting) void this.attempt(topic)
   }
 
   /** Resolves true once the provider record is stored, false if advertising has to wait for a DHT peer. */
@@ -89,7 +103,7 @@ export class TopicAdvertiser {
   private async attempt (topic: string): Promise<boolean> {
     const running = this.inFlight.get(topic)
     if (running !== undefined) return await running
-    if (this.routingTable.size === 0 && this.node.getConnections().length === 0) {
+    if (this.routingTable.size === 0 && this.node.getConnections().length === 0 && !this.expectingPeers) {
       this.waiting.add(topic)
       return false
     }
@@ -100,17 +114,20 @@ export class TopicAdvertiser {
   }
 
   private async provide (topic: string): Promise<boolean> {
+    // One budget for waiting for a DHT peer and for the provide itself.
+    const deadline = Date.now() + this.timeoutMs
     if (!(await dhtPeerAdded(this.routingTable, this.timeoutMs))) {
       if (this.wanted.has(topic)) this.waiting.add(topic)
       return false
     }
     try {
-      await this.node.contentRouting.provide(await topicKey(topic), { signal: AbortSignal.timeout(this.timeoutMs) })
+      await this.node.contentRouting.provide(await topicKey(topic), { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) })
       if (!this.wanted.has(topic)) await this.node.contentRouting.cancelReprovide(await topicKey(topic))
+      this.log.info('advertised the topic in the DHT', { topic })
       return true
     } catch (err) {
       if (this.wanted.has(topic)) this.waiting.add(topic)
-      this.log.info('could not advertise a topic in the DHT yet; will retry when the DHT gains a peer', { topic, reason: (err as Error).message })
+      this.log.info('could not advertise a topic in the DHT yet; will retry', { topic, reason: (err as Error).message })
       return false
     }
   }
