@@ -40,8 +40,9 @@ export class BootstrapKeeper {
       this.peerIds.set(addr, connection.remotePeer.toString())
     } catch (err) {
       if (this.stopped) return
-      this.log.warn('could not dial a bootstrap peer; retrying', { addr, retryInMs: pause, reason: (err as Error).message })
-      this.schedule(addr, Math.min(pause * 2, RETRY_MS.max))
+      const next = Math.min(pause * 2, RETRY_MS.max)
+      this.log.warn('could not dial a bootstrap peer; retrying', { addr, retryInMs: next, reason: (err as Error).message })
+      this.schedule(addr, next)
     }
   }
 

@@ -5,7 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { multiaddr } from '@multiformats/multiaddr'
 import { LogLevelSchema, NameSchema } from '@p2p-node/protocol'
 import type { LogLevel } from '@p2p-node/protocol'
-import { BOOTSTRAP_NODE_MAX_CONNECTIONS, DEFAULT_DHT_MODE, DEFAULT_MAX_CONNECTIONS, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_MAX_LINE_BYTES, DEFAULT_PORT, VERSION } from './constants.js'
+import { BOOTSTRAP_NODE_MAX_CONNECTIONS, DEFAULT_DHT_MODE, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGES_PER_SECOND, DEFAULT_STDOUT_BUFFER_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_MAX_LINE_BYTES, DEFAULT_PORT, VERSION } from './constants.js'
 
 /** Everything the node needs to start, merged from flags, environment and env file. */
 export interface NodeConfig {
@@ -41,6 +41,12 @@ export interface NodeConfig {
   dcutr: boolean
   /** Find peers on the LAN with multicast DNS. */
   mdns: boolean
+  /** Largest direct message body, bytes. */
+  maxMessageBytes: number
+  /** Direct messages per second one peer may send. */
+  maxMessagesPerSecond: number
+  /** Bytes of gossipsub messages queued while stdout is full, before they are dropped. */
+  stdoutBufferBytes: number
 }
 
 export const DHT_MODES = ['server', 'client', 'auto'] as const
@@ -72,7 +78,10 @@ const ENV = {
   relay: 'P2P_RELAY',
   autonat: 'P2P_AUTONAT',
   dcutr: 'P2P_DCUTR',
-  mdns: 'P2P_MDNS'
+  mdns: 'P2P_MDNS',
+  maxMessageBytes: 'P2P_MAX_MESSAGE_BYTES',
+  maxMessagesPerSecond: 'P2P_MAX_MESSAGES_PER_SECOND',
+  stdoutBufferBytes: 'P2P_STDOUT_BUFFER_BYTES'
 } as const
 
 /**
@@ -101,6 +110,9 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
     .addOption(new Option('--no-relay', `do not dial or listen through circuit relays (env ${ENV.relay}=false)`))
     .addOption(new Option('--no-autonat', `do not ask peers whether this node is dialable (env ${ENV.autonat}=false)`))
     .addOption(new Option('--no-dcutr', `do not upgrade relayed connections to direct ones (env ${ENV.dcutr}=false)`))
+    .addOption(new Option('--max-message-bytes <n>', `largest direct message, in bytes, sent or accepted; a peer sending more has its stream reset (env ${ENV.maxMessageBytes}, default ${DEFAULT_MAX_MESSAGE_BYTES})`).argParser(parsePositiveInt))
+    .addOption(new Option('--max-messages-per-second <n>', `direct messages per second one peer may send before its stream is reset (env ${ENV.maxMessagesPerSecond}, default ${DEFAULT_MAX_MESSAGES_PER_SECOND})`).argParser(parsePositiveInt))
+    .addOption(new Option('--stdout-buffer-bytes <n>', `gossipsub messages queued while stdout is not read, before they are dropped (env ${ENV.stdoutBufferBytes}, default ${DEFAULT_STDOUT_BUFFER_BYTES})`).argParser(parsePositiveInt))
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({
@@ -115,7 +127,7 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
     const flags = program.opts<{
       host?: string, port?: number, name?: string, envFile?: string, bootstrap?: string[], logLevel?: LogLevel, maxLineBytes?: number,
       listen?: string[], keyFile?: string, dhtMode?: DhtMode, bootstrapNode?: boolean, maxConnections?: number, mdns?: boolean,
-      relay: boolean, autonat: boolean, dcutr: boolean
+      relay: boolean, autonat: boolean, dcutr: boolean, maxMessageBytes?: number, maxMessagesPerSecond?: number, stdoutBufferBytes?: number
     }>()
     const fileEnv = flags.envFile === undefined ? {} : readEnvFile(flags.envFile)
     const setting = (key: string): string | undefined => nonEmpty(env[key]) ?? nonEmpty(fileEnv[key])
@@ -133,7 +145,10 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
       // Negatable flags default to true: only `false` says the flag was given.
       relay: flags.relay && (fromEnv(ENV.relay, setting(ENV.relay), parseBoolean) ?? true),
       autonat: flags.autonat && (fromEnv(ENV.autonat, setting(ENV.autonat), parseBoolean) ?? true),
-      dcutr: flags.dcutr && (fromEnv(ENV.dcutr, setting(ENV.dcutr), parseBoolean) ?? true)
+      dcutr: flags.dcutr && (fromEnv(ENV.dcutr, setting(ENV.dcutr), parseBoolean) ?? true),
+      maxMessageBytes: flags.maxMessageBytes ?? fromEnv(ENV.maxMessageBytes, setting(ENV.maxMessageBytes), parsePositiveInt) ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxMessagesPerSecond: flags.maxMessagesPerSecond ?? fromEnv(ENV.maxMessagesPerSecond, setting(ENV.maxMessagesPerSecond), parsePositiveInt) ?? DEFAULT_MAX_MESSAGES_PER_SECOND,
+      stdoutBufferBytes: flags.stdoutBufferBytes ?? fromEnv(ENV.stdoutBufferBytes, setting(ENV.stdoutBufferBytes), parsePositiveInt) ?? DEFAULT_STDOUT_BUFFER_BYTES
     }
     config.dhtMode = flags.dhtMode ?? fromEnv(ENV.dhtMode, setting(ENV.dhtMode), parseDhtMode) ?? DEFAULT_DHT_MODE
     if (config.bootstrapNode && config.dhtMode !== 'server') throw new Error('--bootstrap-node runs the DHT in server mode; drop --dht-mode or set it to server')

@@ -31,10 +31,20 @@ export const DEFAULT_RECORD_TTL_SECONDS = 3_600
 export const PROVIDE_KEY_PREFIX = '/p2p-node/key/'
 /** lookup, dht_*, ping: default time limit, ms. */
 export const DHT_TIMEOUT_MS = 10_000
+/** A --bootstrap-node's relay: longest life of one relayed connection, ms. */
+export const RELAY_DURATION_LIMIT_MS = 30 * 60_000
+/** A --bootstrap-node's relay: most bytes one relayed connection carries (each way). */
+export const RELAY_DATA_LIMIT_BYTES = 1n << 30n
+/** With --mdns, peers found on the LAN are dialled while the node has fewer connections than this. */
+export const MDNS_DIAL_BELOW = 50
 /** Default log events level. */
 export const DEFAULT_LOG_LEVEL = 'warn'
-/** Longest direct message body accepted from a peer, bytes. */
-export const MAX_MESSAGE_BYTES = 1024 * 1024
+/** Default largest direct message body, sent or accepted, bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+/** Default direct messages per second one peer may send. */
+export const DEFAULT_MAX_MESSAGES_PER_SECOND = 10_000
+/** Default bytes of gossipsub messages queued for a parent that is behind on stdout. */
+export const DEFAULT_STDOUT_BUFFER_BYTES = 4 * 1024 * 1024
 
 /** send: how long to wait for the receiver's acknowledgement, ms. */
 export const SEND_TIMEOUT_MS = 10_000

@@ -1,6 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { Libp2pNode } from './libp2p.js'
 import type { Names } from './names.js'
+import type { BanList } from './bans.js'
 import type { DirectMessaging } from './messaging.js'
 import type { TopicAdvertiser, TopicDirectory } from './topics.js'
 import type { NodeConfig } from './config.js'
@@ -12,6 +13,7 @@ export interface NodeContext {
   /** The node's key, for signing DHT records. */
   privateKey: PrivateKey
   names: Names
+  bans: BanList
   messaging: DirectMessaging
   topics: TopicDirectory
   advertiser: TopicAdvertiser

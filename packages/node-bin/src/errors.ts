@@ -5,7 +5,9 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 /** Parses a multiaddr field, or throws INVALID_MULTIADDR naming it. */
 export function parseMultiaddr (value: string, field: string): Multiaddr {
   try {
-    return multiaddr(value)
+    const parsed = multiaddr(value)
+    if (parsed.getComponents().length === 0) throw new Error('empty multiaddr')
+    return parsed
   } catch {
     throw new ProtocolError('INVALID_MULTIADDR', `field "${field}": ${JSON.stringify(value.slice(0, 120))} is not a multiaddr (expected something like /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…)`)
   }

@@ -60,8 +60,8 @@ async function loadKeyFile (path: string): Promise<Identity> {
   }
   const mode = (await stat(path)).mode & 0o777
   if ((mode & 0o077) !== 0) {
-    await chmod(path, 0o600).catch(() => {})
-    return { privateKey, warning: `key file ${path} was readable by others (mode ${mode.toString(8)}); its mode is now 600` }
+    const fixed = await chmod(path, 0o600).then(() => true, () => false)
+    return { privateKey, warning: `key file ${path} was readable by others (mode ${mode.toString(8)}); ${fixed ? 'its mode is now 600' : 'could not change its mode: chmod 600 it'}` }
   }
   return { privateKey }
 }

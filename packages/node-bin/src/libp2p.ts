@@ -11,13 +11,13 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { autoNAT } from '@libp2p/autonat'
 import { dcutr } from '@libp2p/dcutr'
 import { mdns } from '@libp2p/mdns'
-import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Identify } from '@libp2p/identify'
 import type { DhtMode } from './config.js'
-import { DHT_PROTOCOL, VERSION } from './constants.js'
+import { DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
 import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records.js'
 
 export type Services = {
@@ -45,6 +45,7 @@ export interface Libp2pNodeInit {
   dcutr: boolean
   mdns: boolean
   maxConnections: number
+  connectionGater: ConnectionGater
 }
 
 /**
@@ -60,7 +61,17 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
   if (init.mdns) peerDiscovery.push(mdns())
 
   const optional: Record<string, (components: any) => unknown> = {}
-  if (init.relayServer) optional.relay = circuitRelayServer({ reservations: { maxReservations: 1_000 } })
+  if (init.relayServer) {
+    optional.relay = circuitRelayServer({
+      reservations: {
+        maxReservations: 1_000,
+        // circuit relay v2 defaults (2 min, 128 KiB per relayed connection) cut off
+        // ordinary messaging; DCUtR still upgrades to direct connections where it can.
+        defaultDurationLimit: RELAY_DURATION_LIMIT_MS,
+        defaultDataLimit: RELAY_DATA_LIMIT_BYTES
+      }
+    })
+  }
   if (init.autonat) optional.autonat = autoNAT()
   if (init.dcutr && init.relay) optional.dcutr = dcutr()
 
@@ -79,6 +90,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
       maxIncomingPendingConnections: Math.max(10, Math.ceil(init.maxConnections / 10))
     },
     peerDiscovery,
+    connectionGater: init.connectionGater,
     nodeInfo: { name: 'p2p-node', version: VERSION, userAgent: `p2p-node/${VERSION}` },
     services: {
       ...optional,
@@ -87,7 +99,10 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
       pubsub: gossipsub({
         emitSelf: false,
         allowPublishToZeroTopicPeers: false,
-        globalSignaturePolicy: 'StrictSign'
+        globalSignaturePolicy: 'StrictSign',
+        // Peer scoring with gossipsub's default parameters (see docs/protocol.md),
+        // except that many peers on one loopback address are not suspicious.
+        scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1']) }
       }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,

@@ -1,7 +1,7 @@
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
+import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
 import { IdentityError, loadIdentity } from './identity.js'
 import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
@@ -11,6 +11,7 @@ import { decodePayload } from './payload.js'
 import { runStdioLoop } from './stdio-loop.js'
 import { TopicAdvertiser, TopicDirectory } from './topics.js'
 import { isAddressInUse } from './errors.js'
+import { BanList } from './bans.js'
 import { handlers } from './handlers/index.js'
 import { BootstrapKeeper } from './bootstrap.js'
 import type { NodeContext } from './context.js'
@@ -46,10 +47,10 @@ export async function main (init: MainInit): Promise<number> {
     return 2
   }
 
-  const writer = new LineWriter(init.stdout)
+  const writer = new LineWriter(init.stdout, { maxBufferedBytes: config.stdoutBufferBytes })
   const log = new Logger(writer, config.logLevel)
-  if (identity.warning !== undefined) log.warn(identity.warning)
   const listen = config.listen ?? [`/ip4/${config.host}/tcp/${config.port}`]
+  const bans = new BanList()
   const node = await createLibp2pNode({
     privateKey: identity.privateKey,
     listen,
@@ -60,10 +61,13 @@ export async function main (init: MainInit): Promise<number> {
     autonat: config.autonat,
     dcutr: config.dcutr,
     mdns: config.mdns,
-    maxConnections: config.maxConnections
+    maxConnections: config.maxConnections,
+    connectionGater: bans.gater()
   })
   const messaging = new DirectMessaging(node, {
     log: log.child('message'),
+    maxMessageBytes: config.maxMessageBytes,
+    maxMessagesPerSecond: config.maxMessagesPerSecond,
     onMessage: async (from, body) => {
       writer.emit({ type: 'message', from: from.toString(), ...decodePayload(body) })
       await writer.drained()
@@ -101,18 +105,19 @@ export async function main (init: MainInit): Promise<number> {
 
   const topics = new TopicDirectory(node, node.services.pubsub)
   const advertiser = new TopicAdvertiser(node, log.child('dht'), PROVIDE_TIMEOUT_MS, config.bootstrapPeers.length > 0)
-  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, messaging, topics, advertiser, config, events: writer, log, stop }
+  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, topics, advertiser, config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
   node.addEventListener('peer:disconnect', (event) => { writer.emit({ type: 'peer_disconnected', peerId: event.detail.toString() }) })
   node.services.pubsub.addEventListener('message', (event) => {
     const message = event.detail
     if (message.type !== 'signed') return
-    writer.emit({ type: 'message', from: message.from.toString(), topic: message.topic, ...decodePayload(message.data) })
+    writer.emitDroppable({ type: 'message', from: message.from.toString(), topic: message.topic, ...decodePayload(message.data) })
   })
 
   const ready = { type: 'ready' as const, peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(String), protocolVersion: PROTOCOL_VERSION }
   writer.emit(config.name === undefined ? ready : { ...ready, name: config.name })
+  if (identity.warning !== undefined) log.warn(identity.warning)
 
   const exited = Promise.withResolvers<void>()
   const shutdown = (): void => { void stop().then(() => { exited.resolve() }) }
@@ -132,6 +137,8 @@ export async function main (init: MainInit): Promise<number> {
   const loop = runStdioLoop({
     input: init.stdin,
     sink: writer,
+    congested: () => writer.congested,
+    writable: async () => { await writer.writable() },
     maxLineBytes: config.maxLineBytes,
     execute,
     onUnexpected: (err, cmd) => { init.stderr.write(`p2p-node: ${cmd.type} failed unexpectedly: ${(err as Error)?.stack ?? String(err)}\n`) },
@@ -144,6 +151,14 @@ export async function main (init: MainInit): Promise<number> {
 
   if (config.name !== undefined) names.register(config.name)
   bootstrap.start()
+  if (config.mdns) {
+    // libp2p only records discovered peers; mDNS is for LANs without a bootstrap node, so dial them.
+    node.addEventListener('peer:discovery', (event) => {
+      const peerId = event.detail.id
+      if (node.getConnections(peerId).length > 0 || node.getConnections().length >= MDNS_DIAL_BELOW) return
+      node.dial(peerId, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).catch((err: Error) => { log.debug('could not dial a discovered peer', { peerId: peerId.toString(), reason: err.message }) })
+    })
+  }
 
   await exited.promise
   // Let replies settled by the stop (queued in this same turn) reach the writer,

@@ -3,7 +3,7 @@ import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { ProtocolError } from '@p2p-node/protocol'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { MESSAGE_PROTOCOL, MAX_MESSAGE_BYTES } from './constants.js'
+import { MESSAGE_PROTOCOL } from './constants.js'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
 
@@ -32,10 +32,25 @@ interface PendingAck {
   reject: (err: Error) => void
 }
 
-/** One outbound stream to a peer, with the sends awaiting their acks. */
+/** Most messages a sender has on the wire without their acks (per stream). */
+const MAX_IN_FLIGHT = 256
+/** Most bytes a sender has on the wire without their acks (per stream). */
+const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024
+
+/**
+ * One outbound stream to a peer, with the sends awaiting their acks. Flow
+ * control: at most MAX_IN_FLIGHT messages or MAX_IN_FLIGHT_BYTES are sent and
+ * not yet acknowledged; later sends wait their turn, in order. As a receiver
+ * acknowledges only what its parent has read, a parent that stops reading
+ * holds its senders back and its node buffers a bounded amount.
+ */
 class OutboundChannel {
   private nextSeq = 0
-  private readonly pending = new Map<number, PendingAck>()
+  private readonly pending = new Map<number, PendingAck & { bytes: number }>()
+  private inFlightBytes = 0
+  private readonly waitingForWindow: Array<() => void> = []
+  /** Sends woken from waitingForWindow that have not taken their turn yet; nobody may overtake them. */
+  private handoffs = 0
   private readonly decoder = new LengthPrefixedDecoder({ maxDataLength: HEADER_BYTES })
   closed = false
 
@@ -52,12 +67,16 @@ class OutboundChannel {
 
   async send (body: Uint8Array, signal: AbortSignal): Promise<void> {
     if (this.closed) throw new ProtocolError('DIAL_FAILED', 'the stream to the peer is closed')
+    if (this.waitingForWindow.length > 0 || this.handoffs > 0 || !this.windowOpen(body.byteLength)) await this.waitForWindow(body.byteLength, signal)
     const seq = this.nextSeq
     this.nextSeq = (this.nextSeq + 1) >>> 0
     const acked = Promise.withResolvers<void>()
-    this.pending.set(seq, acked)
+    const entry = { ...acked, bytes: body.byteLength }
+    this.pending.set(seq, entry)
+    this.inFlightBytes += body.byteLength
+    this.wakeNext()
     const onAbort = (): void => {
-      this.pending.delete(seq)
+      this.release(seq)
       acked.reject(signal.reason)
     }
     signal.addEventListener('abort', onAbort, { once: true })
@@ -70,7 +89,7 @@ class OutboundChannel {
       await acked.promise
     } finally {
       signal.removeEventListener('abort', onAbort)
-      this.pending.delete(seq)
+      this.release(seq)
     }
   }
 
@@ -79,7 +98,59 @@ class OutboundChannel {
     this.closed = true
     for (const pending of this.pending.values()) pending.reject(reason)
     this.pending.clear()
+    this.inFlightBytes = 0
+    for (const wake of this.waitingForWindow.splice(0)) {
+      this.handoffs++
+      wake()
+    }
     this.onClose()
+  }
+
+  private windowOpen (bytes: number): boolean {
+    // A message larger than the byte window still goes, alone.
+    return this.pending.size < MAX_IN_FLIGHT && (this.inFlightBytes + bytes <= MAX_IN_FLIGHT_BYTES || this.pending.size === 0)
+  }
+
+  /** Waits, behind the sends already waiting, until the window has room for `bytes`. */
+  private async waitForWindow (bytes: number, signal: AbortSignal): Promise<void> {
+    let atHead = false
+    while (true) {
+      const turn = Promise.withResolvers<void>()
+      if (atHead) this.waitingForWindow.unshift(turn.resolve)
+      else this.waitingForWindow.push(turn.resolve)
+      const onAbort = (): void => { turn.reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+      try {
+        await turn.promise
+      } catch (err) {
+        const index = this.waitingForWindow.indexOf(turn.resolve)
+        if (index >= 0) this.waitingForWindow.splice(index, 1)
+        else this.handoffs--
+        this.wakeNext()
+        throw err
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+      }
+      this.handoffs--
+      if (this.closed) throw new ProtocolError('DIAL_FAILED', 'the stream to the peer closed while the message waited to be sent')
+      if (this.windowOpen(bytes)) return
+      // Not enough room yet for this one: it keeps its place at the head of the line.
+      atHead = true
+    }
+  }
+
+  private wakeNext (): void {
+    if (this.handoffs > 0 || this.waitingForWindow.length === 0 || !this.windowOpen(0)) return
+    this.handoffs++
+    this.waitingForWindow.shift()?.()
+  }
+
+  private release (seq: number): void {
+    const entry = this.pending.get(seq)
+    if (entry === undefined) return
+    this.pending.delete(seq)
+    this.inFlightBytes -= entry.bytes
+    this.wakeNext()
   }
 
   private onFrame (frame: Uint8ArrayList): void {
@@ -92,11 +163,35 @@ export interface DirectMessagingInit {
   /** Called for every message received; the message is acknowledged when the returned promise resolves. */
   onMessage: MessageHandler
   log: Logger
+  /** Largest message body accepted or sent, bytes (--max-message-bytes). */
+  maxMessageBytes: number
+  /** Messages per second one peer may send before its stream is reset (--max-messages-per-second). */
+  maxMessagesPerSecond: number
+}
+
+/** A token bucket: `rate` tokens a second, holding at most one second's worth. */
+class RateLimiter {
+  private tokens: number
+  private last = performance.now()
+
+  constructor (private readonly rate: number) {
+    this.tokens = rate
+  }
+
+  take (): boolean {
+    const now = performance.now()
+    this.tokens = Math.min(this.rate, this.tokens + (now - this.last) * this.rate / 1000)
+    this.last = now
+    if (this.tokens < 1) return false
+    this.tokens -= 1
+    return true
+  }
 }
 
 /** Reliable, acknowledged direct messages over one long-lived stream per peer. */
 export class DirectMessaging {
   private readonly channels = new Map<string, Promise<OutboundChannel>>()
+  private readonly limiters = new Map<string, RateLimiter>()
 
   constructor (private readonly node: Libp2pNode, private readonly init: DirectMessagingInit) {}
 
@@ -114,8 +209,8 @@ export class DirectMessaging {
    * stream first if there is none (dialling the peer if needed).
    */
   async send (peerId: PeerId, body: Uint8Array, signal: AbortSignal): Promise<void> {
-    if (body.byteLength > MAX_MESSAGE_BYTES - HEADER_BYTES) {
-      throw new ProtocolError('INVALID_COMMAND', `field "data": encodes to ${body.byteLength} bytes, more than the ${MAX_MESSAGE_BYTES - HEADER_BYTES} a direct message may carry`)
+    if (body.byteLength > this.init.maxMessageBytes) {
+      throw new ProtocolError('INVALID_COMMAND', `field "data": encodes to ${body.byteLength} bytes, more than the ${this.init.maxMessageBytes} a direct message may carry (--max-message-bytes)`)
     }
     const channel = await this.channel(peerId, signal)
     await channel.send(body, signal)
@@ -153,11 +248,16 @@ export class DirectMessaging {
 
   private serve (stream: Stream, connection: Connection): void {
     const from = connection.remotePeer
-    const decoder = new LengthPrefixedDecoder({ maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: MAX_MESSAGE_BYTES + 16 })
+    const key = from.toString()
+    const limiter = this.limiters.get(key) ?? new RateLimiter(this.init.maxMessagesPerSecond)
+    this.limiters.set(key, limiter)
+    stream.addEventListener('close', () => { if (this.node.getConnections(from).length === 0) this.limiters.delete(key) })
+    const decoder = new LengthPrefixedDecoder({ maxDataLength: HEADER_BYTES + this.init.maxMessageBytes, maxBufferSize: HEADER_BYTES + this.init.maxMessageBytes + 16 })
     stream.addEventListener('message', (event) => {
       try {
         for (const frame of decoder.decode(event.data)) {
           if (frame.byteLength < HEADER_BYTES || frame.get(0) !== KIND_MESSAGE) throw new Error('malformed message frame')
+          if (!limiter.take()) throw new Error(`more than ${this.init.maxMessagesPerSecond} messages a second (--max-messages-per-second)`)
           const ack = new Uint8Array(1 + HEADER_BYTES)
           ack[0] = HEADER_BYTES
           ack[1] = KIND_ACK
@@ -167,8 +267,12 @@ export class DirectMessaging {
           })
         }
       } catch (err) {
-        this.init.log.warn('resetting a message stream from a peer that broke the protocol', { peerId: from.toString(), reason: (err as Error).message })
+        // The decoder refuses an oversize frame by its length prefix, or by the bytes already buffered.
+        const oversize = ['InvalidMessageLengthError', 'InvalidParametersError'].includes((err as Error).name)
+        const reason = oversize ? `a message over ${this.init.maxMessageBytes} bytes (--max-message-bytes)` : (err as Error).message
+        this.init.log.warn('reset a message stream from a peer that broke the rules', { peerId: key, reason })
         stream.abort(err as Error)
+        return
       }
     })
   }

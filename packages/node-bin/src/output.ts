@@ -6,43 +6,97 @@ export interface EventSink {
   emit: (event: Event) => void
 }
 
+export interface LineWriterInit {
+  /**
+   * While the stream is full, droppable events (gossipsub messages) queue up to
+   * this many bytes; beyond it they are dropped and counted, and one
+   * BACKPRESSURE error reports the count once the stream drains.
+   */
+  maxBufferedBytes: number
+}
+
 /**
  * Writes events as lines to a stream, batching every event of one event-loop
  * turn into one write and waiting for 'drain' whenever the stream asks it to.
+ * Memory stays bounded when the reader stops reading: droppable events are
+ * dropped past maxBufferedBytes, and the producers of the others (stdin,
+ * direct-message streams) wait for `writable()` before taking more work.
  */
 export class LineWriter implements EventSink {
   private readonly stream: NodeJS.WritableStream
+  private readonly maxBufferedBytes: number
   private queue: string[] = []
+  private queuedBytes = 0
   private scheduled = false
   private waitingForDrain = false
+  private dropped = 0
   private idle: Array<() => void> = []
+  private writableWaiters: Array<() => void> = []
 
-  constructor (stream: NodeJS.WritableStream) {
+  constructor (stream: NodeJS.WritableStream, init: LineWriterInit) {
     this.stream = stream
+    this.maxBufferedBytes = init.maxBufferedBytes
     stream.on('drain', () => {
       this.waitingForDrain = false
+      this.reportDropped()
       this.flush()
+      const waiting = this.writableWaiters
+      this.writableWaiters = []
+      for (const resolve of waiting) resolve()
     })
     // A closed stdout (parent gone) must not kill the node with EPIPE.
     stream.on('error', () => {
       this.queue = []
+      this.queuedBytes = 0
       this.waitingForDrain = false
       this.settleIdle()
     })
   }
 
+  /** True while the stream is full: producers should hold off. */
+  get congested (): boolean {
+    return this.waitingForDrain
+  }
+
+  /** Resolves once the stream takes writes again (at once if it does now). */
+  async writable (): Promise<void> {
+    if (!this.waitingForDrain) return
+    await new Promise<void>((resolve) => { this.writableWaiters.push(resolve) })
+  }
+
   emit (event: Event): void {
-    this.queue.push(encodeLine(event))
-    if (!this.scheduled && !this.waitingForDrain) {
-      this.scheduled = true
-      setImmediate(() => { this.flush() })
+    this.enqueue(encodeLine(event))
+  }
+
+  /** Emits an event that may be dropped (and counted) when the reader is too slow. */
+  emitDroppable (event: Event): void {
+    if (this.waitingForDrain && this.queuedBytes >= this.maxBufferedBytes) {
+      this.dropped++
+      return
     }
+    this.enqueue(encodeLine(event))
   }
 
   /** Resolves once everything emitted so far has been handed to the stream. */
   async drained (): Promise<void> {
     if (this.queue.length === 0 && !this.waitingForDrain) return
     await new Promise<void>((resolve) => { this.idle.push(resolve) })
+  }
+
+  private enqueue (line: string): void {
+    this.queue.push(line)
+    this.queuedBytes += line.length
+    if (!this.scheduled && !this.waitingForDrain) {
+      this.scheduled = true
+      setImmediate(() => { this.flush() })
+    }
+  }
+
+  private reportDropped (): void {
+    if (this.dropped === 0) return
+    const dropped = this.dropped
+    this.dropped = 0
+    this.enqueue(encodeLine({ type: 'error', code: 'BACKPRESSURE', message: `stdout was not read fast enough: ${dropped} gossipsub messages were dropped; read stdout continuously, or raise --stdout-buffer-bytes`, dropped }))
   }
 
   private flush (): void {
@@ -54,6 +108,7 @@ export class LineWriter implements EventSink {
     }
     const chunk = this.queue.length === 1 ? this.queue[0] as string : this.queue.join('')
     this.queue = []
+    this.queuedBytes = 0
     if (this.stream.write(chunk)) {
       this.settleIdle()
     } else {

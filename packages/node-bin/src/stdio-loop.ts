@@ -13,6 +13,10 @@ export interface StdioLoopInit {
   onUnexpected: (err: unknown, cmd: Command) => void
   /** Called once when the input ends. */
   onEnd: () => void
+  /** Whether the reader of our output is behind; while it is, stdin is not read. */
+  congested: () => boolean
+  /** Resolves once the output is read again. */
+  writable: () => Promise<void>
 }
 
 export interface StdioLoop {
@@ -71,7 +75,14 @@ export function runStdioLoop (init: StdioLoopInit): StdioLoop {
     }
   }
 
-  input.on('data', (chunk: Buffer | string) => { handle(splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) })
+  input.on('data', (chunk: Buffer | string) => {
+    handle(splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk))
+    // A parent that writes commands but does not read the replies is held back, not buffered for.
+    if (init.congested()) {
+      input.pause()
+      void init.writable().then(() => { input.resume() })
+    }
+  })
   input.on('end', () => {
     handle(splitter.end())
     init.onEnd()

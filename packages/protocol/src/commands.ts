@@ -109,6 +109,20 @@ export const DhtFindProvidersCommandSchema = z.object({
   timeoutMs: TimeoutMsSchema.optional()
 })
 
+/** Refuse every connection with a peer and close the open ones, until unban. */
+export const BanCommandSchema = z.object({
+  type: z.literal('ban'),
+  id: RequestIdSchema.optional(),
+  peerId: PeerIdStringSchema
+})
+
+/** Lift a ban. */
+export const UnbanCommandSchema = z.object({
+  type: z.literal('unban'),
+  id: RequestIdSchema.optional(),
+  peerId: PeerIdStringSchema
+})
+
 /** Stop the node, reply, exit 0. */
 export const ShutdownCommandSchema = z.object({
   type: z.literal('shutdown'),
@@ -129,6 +143,8 @@ export const CommandSchema = z.discriminatedUnion('type', [
   DhtGetCommandSchema,
   DhtProvideCommandSchema,
   DhtFindProvidersCommandSchema,
+  BanCommandSchema,
+  UnbanCommandSchema,
   ShutdownCommandSchema
 ])
 
@@ -145,6 +161,8 @@ export type DhtPutCommand = z.infer<typeof DhtPutCommandSchema>
 export type DhtGetCommand = z.infer<typeof DhtGetCommandSchema>
 export type DhtProvideCommand = z.infer<typeof DhtProvideCommandSchema>
 export type DhtFindProvidersCommand = z.infer<typeof DhtFindProvidersCommandSchema>
+export type BanCommand = z.infer<typeof BanCommandSchema>
+export type UnbanCommand = z.infer<typeof UnbanCommandSchema>
 export type ShutdownCommand = z.infer<typeof ShutdownCommandSchema>
 export type Command = z.infer<typeof CommandSchema>
 export type CommandType = Command['type']

@@ -40,5 +40,5 @@ export const PeerOrNameSchema = z.string().min(1).max(128)
 /** Key of an application record or provider announcement in the DHT. */
 export const RecordKeySchema = z.string().min(1).max(256)
 
-/** Longest lifetime of a dht_put record: 7 days. */
-export const MAX_RECORD_TTL_SECONDS = 7 * 24 * 3600
+/** Longest lifetime of a dht_put record: 48 hours, as long as kad-dht keeps a record it received. */
+export const MAX_RECORD_TTL_SECONDS = 48 * 3600

@@ -30,6 +30,8 @@ export const ErrorCodeSchema = z.enum([
   'TIMEOUT',
   /** The listen port is taken by another process. */
   'PORT_IN_USE',
+  /** The parent did not read stdout fast enough: `dropped` gossipsub messages were discarded. */
+  'BACKPRESSURE',
   /** The node is shutting down and takes no new commands. */
   'SHUTTING_DOWN',
   /** A bug: the node hit something it did not expect. The stack is on stderr. */

@@ -52,7 +52,9 @@ export const ErrorEventSchema = z.object({
   type: z.literal('error'),
   id: RequestIdSchema.optional(),
   code: ErrorCodeSchema,
-  message: z.string()
+  message: z.string(),
+  /** BACKPRESSURE only: how many gossipsub messages were dropped. */
+  dropped: z.number().int().positive().optional()
 })
 
 export const LogEventSchema = z.object({
@@ -73,7 +75,9 @@ const resultOf = <C extends string, S extends z.ZodRawShape>(command: C, shape: 
 export const DialFailureSchema = z.object({
   addr: MultiaddrStringSchema,
   code: ErrorCodeSchema,
-  message: z.string()
+  message: z.string(),
+  /** BACKPRESSURE only: how many gossipsub messages were dropped. */
+  dropped: z.number().int().positive().optional()
 })
 
 export const PeerInfoSchema = z.object({
@@ -97,7 +101,7 @@ export const ConnectResultSchema = resultOf('connect', {
 export const SendResultSchema = resultOf('send', { peerId: PeerIdStringSchema })
 export const SubscribeResultSchema = resultOf('subscribe', {
   topic: TopicSchema,
-  /** Whether the DHT provider record for the topic was stored on at least one peer. */
+  /** Whether advertising the topic in the DHT (a provider record) completed; false: it is retried. */
   advertised: z.boolean()
 })
 export const UnsubscribeResultSchema = resultOf('unsubscribe', { topic: TopicSchema })
@@ -144,6 +148,8 @@ export const DhtFindProvidersResultSchema = resultOf('dht_find_providers', {
   key: z.string(),
   providers: z.array(ProviderSchema)
 })
+export const BanResultSchema = resultOf('ban', { peerId: PeerIdStringSchema })
+export const UnbanResultSchema = resultOf('unban', { peerId: PeerIdStringSchema })
 export const ShutdownResultSchema = resultOf('shutdown', {})
 
 /** The reply to a successful command. `command` says which; the other fields depend on it. */
@@ -161,6 +167,8 @@ export const ResultEventSchema = z.discriminatedUnion('command', [
   DhtGetResultSchema,
   DhtProvideResultSchema,
   DhtFindProvidersResultSchema,
+  BanResultSchema,
+  UnbanResultSchema,
   ShutdownResultSchema
 ])
 

@@ -4,6 +4,7 @@ import type { z } from 'zod'
 import {
   COMMAND_TYPES,
   CommandSchema,
+  BanCommandSchema,
   ConnectCommandSchema,
   DhtFindProvidersCommandSchema,
   DhtGetCommandSchema,
@@ -17,6 +18,7 @@ import {
   SendCommandSchema,
   ShutdownCommandSchema,
   SubscribeCommandSchema,
+  UnbanCommandSchema,
   UnsubscribeCommandSchema,
   decodeCommand
 } from '../src/index.js'
@@ -40,6 +42,8 @@ const examples: Record<CommandType, { line: string, schema: z.ZodType }> = {
   dht_get: { line: '{"type":"dht_get","id":12,"key":"services/gpu"}', schema: DhtGetCommandSchema },
   dht_provide: { line: '{"type":"dht_provide","id":13,"key":"model:llama"}', schema: DhtProvideCommandSchema },
   dht_find_providers: { line: '{"type":"dht_find_providers","id":14,"key":"model:llama"}', schema: DhtFindProvidersCommandSchema },
+  ban: { line: `{"type":"ban","id":15,"peerId":"${PEER_ID}"}`, schema: BanCommandSchema },
+  unban: { line: `{"type":"unban","id":16,"peerId":"${PEER_ID}"}`, schema: UnbanCommandSchema },
   shutdown: { line: '{"type":"shutdown","id":"req-8"}', schema: ShutdownCommandSchema }
 }
 
@@ -111,7 +115,7 @@ describe('decodeCommand', () => {
     ['a name with a space', '{"id":10,"type":"lookup","name":"bob smith"}', 'INVALID_COMMAND', 'field "name"', 10],
     ['a missing value on dht_put', '{"id":11,"type":"dht_put","key":"k"}', 'INVALID_COMMAND', 'field "value"', 11],
     ['a fractional ttlSeconds', '{"id":11,"type":"dht_put","key":"k","value":1,"ttlSeconds":1.5}', 'INVALID_COMMAND', 'field "ttlSeconds"', 11],
-    ['a ttlSeconds over 7 days', '{"id":11,"type":"dht_put","key":"k","value":1,"ttlSeconds":604801}', 'INVALID_COMMAND', 'field "ttlSeconds"', 11],
+    ['a ttlSeconds over 48 hours', '{"id":11,"type":"dht_put","key":"k","value":1,"ttlSeconds":172801}', 'INVALID_COMMAND', 'field "ttlSeconds"', 11],
     ['an empty key', '{"id":12,"type":"dht_get","key":""}', 'INVALID_COMMAND', 'field "key"', 12]
   ]
 

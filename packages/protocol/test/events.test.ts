@@ -35,6 +35,7 @@ const examples: Array<[string, z.ZodType, Event]> = [
   ['peer_disconnected', PeerDisconnectedEventSchema, { type: 'peer_disconnected', peerId: OTHER_PEER_ID }],
   ['error with id', ErrorEventSchema, { type: 'error', id: 'req-2', code: 'PEER_NOT_FOUND', message: `no address known for ${OTHER_PEER_ID}` }],
   ['error without id', ErrorEventSchema, { type: 'error', code: 'INVALID_JSON', message: 'line is not valid JSON' }],
+  ['backpressure error', ErrorEventSchema, { type: 'error', code: 'BACKPRESSURE', message: 'stdout was full: 12 gossipsub messages dropped', dropped: 12 }],
   ['log', LogEventSchema, { type: 'log', level: 'info', namespace: 'p2p-node:dht', message: 'routing table refreshed', meta: { peers: 3 } }]
 ]
 
@@ -52,6 +53,8 @@ const results: Record<CommandType, ResultEvent> = {
   dht_get: { type: 'result', id: 12, command: 'dht_get', key: 'services/gpu', value: { url: 'tcp://10.0.0.5' }, publisher: OTHER_PEER_ID, expiresAt: 1_795_000_000_000 },
   dht_provide: { type: 'result', id: 13, command: 'dht_provide', key: 'model:llama' },
   dht_find_providers: { type: 'result', id: 14, command: 'dht_find_providers', key: 'model:llama', providers: [{ peerId: OTHER_PEER_ID, addrs: [OTHER_ADDR] }] },
+  ban: { type: 'result', id: 15, command: 'ban', peerId: OTHER_PEER_ID },
+  unban: { type: 'result', id: 16, command: 'unban', peerId: OTHER_PEER_ID },
   shutdown: { type: 'result', id: 'req-8', command: 'shutdown' }
 }
 for (const command of COMMAND_TYPES) examples.push([`result of ${command}`, ResultEventSchema, results[command]])

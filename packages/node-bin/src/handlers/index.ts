@@ -1,5 +1,6 @@
 import type { Command, CommandType, ResultFields } from '@p2p-node/protocol'
 import type { NodeContext } from '../context.js'
+import { ban, unban } from './ban.js'
 import { connect } from './connect.js'
 import { dhtFindProviders, dhtGet, dhtProvide, dhtPut } from './dht-records.js'
 import { lookup } from './lookup.js'
@@ -29,5 +30,7 @@ export const handlers: { [T in CommandType]: Handler<T> } = {
   dht_get: dhtGet,
   dht_provide: dhtProvide,
   dht_find_providers: dhtFindProviders,
+  ban,
+  unban,
   shutdown
 }

@@ -4,7 +4,8 @@ import type { ResultFields, SendCommand } from '@p2p-node/protocol'
 import { SEND_TIMEOUT_MS } from '../constants.js'
 import { toProtocolError } from '../errors.js'
 import { encodePayload } from '../payload.js'
-import { addRelayRoutes } from '../relay.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { addRelayRoutes, removeRelayRoutes } from '../relay.js'
 import type { NodeContext } from '../context.js'
 
 /** First and longest pause between lookups of a peer the DHT does not know yet, ms. */
@@ -27,17 +28,26 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
   }
   const body = encodePayload(cmd.data)
   let triedRelays = false
+  let relayRoutes: Multiaddr[] = []
   for (let pause = LOOKUP_RETRY_MS.first; ; pause = Math.min(pause * 2, LOOKUP_RETRY_MS.max)) {
     try {
       await ctx.messaging.send(peerId, body, signal)
       return { peerId: peerId.toString() }
     } catch (err) {
       const error = toProtocolError(err, 'DIAL_FAILED', `send to ${cmd.peerId}`)
-      if (error.code !== 'PEER_NOT_FOUND') throw error
+      if (relayRoutes.length > 0) {
+        // The peer holds no reservation on our relays: back to looking it up.
+        await removeRelayRoutes(ctx.node, peerId, relayRoutes)
+        relayRoutes = []
+        if (error.code !== 'DIAL_FAILED' && error.code !== 'PEER_NOT_FOUND') throw error
+      } else if (error.code !== 'PEER_NOT_FOUND') {
+        throw error
+      }
       // A peer nobody has an address for may still be reachable through a relay we use.
       if (!triedRelays && ctx.config.relay) {
         triedRelays = true
-        if (await addRelayRoutes(ctx.node, peerId) > 0) continue
+        relayRoutes = await addRelayRoutes(ctx.node, peerId)
+        if (relayRoutes.length > 0) continue
       }
       try {
         await delay(pause, undefined, { signal })

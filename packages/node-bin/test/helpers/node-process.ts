@@ -70,7 +70,11 @@ export class NodeProcess {
       }
     }
     this.proc.stdout.on('data', (chunk: Buffer) => { for (const item of splitter.push(chunk)) onItem(item) })
-    this.proc.stdout.on('end', () => { for (const item of splitter.end()) onItem(item) })
+    // A line cut short at the end counts only if the process was not killed mid-write.
+    this.proc.stdout.on('end', () => {
+      const cut = [...splitter.end()]
+      void this.exited.then(({ signal }) => { if (signal === null) for (const item of cut) onItem(item) })
+    })
     this.proc.stderr.on('data', (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString()).slice(-20_000) })
     this.proc.stdin.on('error', () => {})
     this.exited = new Promise((resolve) => { this.proc.on('exit', (code, signal) => { resolve({ code, signal }) }) })
