@@ -240,7 +240,7 @@ function parseLogLevel (value: string): LogLevel {
 function collectMultiaddrs (value: string, previous: string[] = []): string[] {
   for (const item of splitList(value)) {
     try {
-      multiaddr(item)
+      if (multiaddr(item).getComponents().length === 0) throw new Error('empty')
     } catch {
       throw new InvalidArgumentError(`not a multiaddr: "${item}"`)
     }

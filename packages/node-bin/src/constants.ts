@@ -37,6 +37,10 @@ export const RELAY_DURATION_LIMIT_MS = 30 * 60_000
 export const RELAY_DATA_LIMIT_BYTES = 1n << 30n
 /** With --mdns, peers found on the LAN are dialled while the node has fewer connections than this. */
 export const MDNS_DIAL_BELOW = 50
+/** Commands running at once; past it stdin is not read until half of them finished. */
+export const MAX_PENDING_COMMANDS = 10_000
+/** Shutdown: how long the last lines may take to reach a parent that is slow to read them, ms. */
+export const FINAL_FLUSH_MS = 300
 /** Default log events level. */
 export const DEFAULT_LOG_LEVEL = 'warn'
 /** Default largest direct message body, sent or accepted, bytes. */

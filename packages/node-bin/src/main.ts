@@ -1,7 +1,7 @@
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
+import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
 import { IdentityError, loadIdentity } from './identity.js'
 import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
@@ -165,6 +165,7 @@ export async function main (init: MainInit): Promise<number> {
   // answer whatever is still running, then flush.
   await new Promise((resolve) => setImmediate(resolve))
   loop.abandonPending(new ProtocolError('SHUTTING_DOWN', 'the node stopped before this command finished'))
-  await writer.drained()
+  // A parent that stopped reading stdout must not keep the node alive: flush for a moment, then go.
+  await Promise.race([writer.drained(), new Promise((resolve) => setTimeout(resolve, FINAL_FLUSH_MS).unref())])
   return 0
 }

@@ -25,6 +25,12 @@ const KIND_ACK = 1
 const HEADER_BYTES = 5
 
 /** Hands a received message to the parent; resolves once it is written out. */
+/** A send that failed after its frame was written: the peer may have it, so it must not be sent again. */
+export class MaybeDeliveredError extends ProtocolError {
+  static override name = 'MaybeDeliveredError'
+  override name = 'MaybeDeliveredError'
+}
+
 export type MessageHandler = (from: PeerId, body: Uint8Array) => Promise<void>
 
 interface PendingAck {
@@ -62,7 +68,7 @@ class OutboundChannel {
         stream.abort(err as Error)
       }
     })
-    stream.addEventListener('close', () => { this.close(new ProtocolError('DIAL_FAILED', 'the stream to the peer closed before it acknowledged the message; it may or may not have been delivered')) })
+    stream.addEventListener('close', () => { this.close(new MaybeDeliveredError('DIAL_FAILED', 'the stream to the peer closed before it acknowledged the message; it may or may not have been delivered')) })
   }
 
   async send (body: Uint8Array, signal: AbortSignal): Promise<void> {
@@ -71,6 +77,8 @@ class OutboundChannel {
     const seq = this.nextSeq
     this.nextSeq = (this.nextSeq + 1) >>> 0
     const acked = Promise.withResolvers<void>()
+    // close() may reject it while this send still waits for the stream to drain; it is awaited below.
+    acked.promise.catch(() => {})
     const entry = { ...acked, bytes: body.byteLength }
     this.pending.set(seq, entry)
     this.inFlightBytes += body.byteLength

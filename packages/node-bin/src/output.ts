@@ -32,6 +32,8 @@ export class LineWriter implements EventSink {
   private dropped = 0
   private idle: Array<() => void> = []
   private writableWaiters: Array<() => void> = []
+  /** The stream failed (its reader is gone): everything is discarded from now on. */
+  private closed = false
 
   constructor (stream: NodeJS.WritableStream, init: LineWriterInit) {
     this.stream = stream
@@ -49,7 +51,9 @@ export class LineWriter implements EventSink {
       this.queue = []
       this.queuedBytes = 0
       this.waitingForDrain = false
+      this.closed = true
       this.settleIdle()
+      for (const resolve of this.writableWaiters.splice(0)) resolve()
     })
   }
 
@@ -84,8 +88,9 @@ export class LineWriter implements EventSink {
   }
 
   private enqueue (line: string): void {
+    if (this.closed) return
     this.queue.push(line)
-    this.queuedBytes += line.length
+    this.queuedBytes += Buffer.byteLength(line)
     if (!this.scheduled && !this.waitingForDrain) {
       this.scheduled = true
       setImmediate(() => { this.flush() })

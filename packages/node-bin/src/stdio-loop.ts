@@ -2,6 +2,7 @@ import { LineSplitter, ProtocolError, decodeCommand } from '@p2p-node/protocol'
 import type { Command, Event, RequestId } from '@p2p-node/protocol'
 import type { EventSink } from './output.js'
 import { errorEvent } from './output.js'
+import { MAX_PENDING_COMMANDS } from './constants.js'
 
 export interface StdioLoopInit {
   input: NodeJS.ReadableStream
@@ -42,6 +43,7 @@ export function runStdioLoop (init: StdioLoopInit): StdioLoop {
   const answered = (cmd: Command): boolean => {
     const was = pending.delete(cmd)
     if (pending.size === 0) onSettled?.()
+    if (paused && pending.size <= MAX_PENDING_COMMANDS / 2) resume()
     return was
   }
 
@@ -75,12 +77,24 @@ export function runStdioLoop (init: StdioLoopInit): StdioLoop {
     }
   }
 
+  let paused = false
+  const resume = (): void => {
+    if (!paused || init.congested() || pending.size > MAX_PENDING_COMMANDS / 2) return
+    paused = false
+    input.resume()
+  }
   input.on('data', (chunk: Buffer | string) => {
     handle(splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk))
-    // A parent that writes commands but does not read the replies is held back, not buffered for.
+    // A parent that writes commands faster than they complete, or does not read
+    // the replies, is held back rather than buffered for.
+    if (paused) return
     if (init.congested()) {
+      paused = true
       input.pause()
-      void init.writable().then(() => { input.resume() })
+      void init.writable().then(resume)
+    } else if (pending.size >= MAX_PENDING_COMMANDS) {
+      paused = true
+      input.pause()
     }
   })
   input.on('end', () => {

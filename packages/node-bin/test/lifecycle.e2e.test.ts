@@ -39,6 +39,20 @@ describe('stopping', () => {
     })
   }
 
+  test('a node whose parent stopped reading stdout still stops on SIGTERM within 2 s', async () => {
+    const node = await NodeProcess.start('unread')
+    node.proc.stdout.pause()
+    // Far more replies than the pipe holds: the node's stdout fills up and it stops reading stdin.
+    const burst = '{"type":"peers"}\n'.repeat(50_000)
+    node.proc.stdin.write(burst)
+    // No event says "your stdout is full" (the reader is us, and we stopped): give the pipe time to fill.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    node.proc.kill('SIGTERM')
+    const { code } = await node.waitExit(STOP_BOUND_MS)
+    assert.equal(code, 0)
+    node.proc.stdout.resume()
+  })
+
   test('commands sent after shutdown began are refused with SHUTTING_DOWN or never started', async () => {
     const node = await NodeProcess.start('late')
     node.write('{"type":"shutdown","id":1}\n{"type":"peers","id":2}\n')
@@ -68,7 +82,7 @@ describe('starting', () => {
   })
 
   test('bad flags exit 2 with usage on stderr and nothing on stdout', () => {
-    for (const args of [['--port', 'abc'], ['--port', '-1'], ['--port', '70000'], ['--no-such-flag'], ['--log-level', 'loud'], ['--bootstrap', 'nonsense'], ['--max-line-bytes', '0'], ['extra-argument']]) {
+    for (const args of [['--port', 'abc'], ['--port', '-1'], ['--port', '70000'], ['--no-such-flag'], ['--log-level', 'loud'], ['--bootstrap', 'nonsense'], ['--bootstrap', '/'], ['--max-line-bytes', '0'], ['extra-argument']]) {
       const run = spawnSync(BINARY, args, { encoding: 'utf8', timeout: 10_000 })
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`)
       assert.equal(run.stdout, '', args.join(' '))

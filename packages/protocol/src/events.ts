@@ -75,9 +75,7 @@ const resultOf = <C extends string, S extends z.ZodRawShape>(command: C, shape: 
 export const DialFailureSchema = z.object({
   addr: MultiaddrStringSchema,
   code: ErrorCodeSchema,
-  message: z.string(),
-  /** BACKPRESSURE only: how many gossipsub messages were dropped. */
-  dropped: z.number().int().positive().optional()
+  message: z.string()
 })
 
 export const PeerInfoSchema = z.object({

@@ -241,6 +241,16 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     return this.call({ type: 'dht_provide', key, ...timeoutField(options) }, options)
   }
 
+  /** Refuses every connection with the peer and closes the open ones, until unban(). */
+  ban (peerId: string, options?: CallOptions): Promise<Fields<'ban'>> {
+    return this.call({ type: 'ban', peerId }, options)
+  }
+
+  /** Lifts a ban. */
+  unban (peerId: string, options?: CallOptions): Promise<Fields<'unban'>> {
+    return this.call({ type: 'unban', peerId }, options)
+  }
+
   /** Finds the providers of `key`. */
   dhtFindProviders (key: string, options?: CallOptions): Promise<Fields<'dht_find_providers'>> {
     return this.call({ type: 'dht_find_providers', key, ...timeoutField(options) }, options)

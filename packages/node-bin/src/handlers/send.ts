@@ -6,6 +6,7 @@ import { toProtocolError } from '../errors.js'
 import { encodePayload } from '../payload.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { addRelayRoutes, removeRelayRoutes } from '../relay.js'
+import { MaybeDeliveredError } from '../messaging.js'
 import type { NodeContext } from '../context.js'
 
 /** First and longest pause between lookups of a peer the DHT does not know yet, ms. */
@@ -35,6 +36,8 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
       return { peerId: peerId.toString() }
     } catch (err) {
       const error = toProtocolError(err, 'DIAL_FAILED', `send to ${cmd.peerId}`)
+      // Sent but not acknowledged: retrying could deliver it twice.
+      if (err instanceof MaybeDeliveredError) throw error
       if (relayRoutes.length > 0) {
         // The peer holds no reservation on our relays: back to looking it up.
         await removeRelayRoutes(ctx.node, peerId, relayRoutes)

@@ -38,7 +38,12 @@ export class NodeProcess {
   readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   ready!: ReadyEvent
   private readonly waiters = new Set<{ match: (e: AnyRecord) => boolean, resolve: (e: AnyRecord) => void }>()
+  /** Called for every event as it arrives (for tests that count many). */
+  readonly listeners = new Set<(e: AnyRecord) => void>()
   private nextId = 1
+
+  /** Keep every event in `events` (tests that count many events turn this off). @default true */
+  keepEvents = true
 
   constructor (readonly label: string, options: SpawnOptions = {}) {
     this.proc = spawn(options.binary ?? BINARY, options.args ?? ['--host', '127.0.0.1'], {
@@ -61,7 +66,8 @@ export class NodeProcess {
         this.badLines.push(item.text)
         return
       }
-      this.events.push(event)
+      if (this.keepEvents) this.events.push(event)
+      for (const listener of this.listeners) listener(event)
       for (const waiter of this.waiters) {
         if (waiter.match(event)) {
           this.waiters.delete(waiter)
