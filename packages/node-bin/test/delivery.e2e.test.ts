@@ -34,22 +34,22 @@ describe('delivery at volume', () => {
       expected = (e.data as number) + 1
     })
     let acked = 0
+    let sent = 0
     const failures: Record<string, any>[] = []
+    const pump = (): void => {
+      for (; sent < Math.min(SENDS, acked + failures.length + IN_FLIGHT); sent++) {
+        a.write(JSON.stringify({ type: 'send', id: sent, peerId: b.peerId, data: sent, timeoutMs: 60_000 }) + '\n')
+      }
+    }
     const allAnswered = new Promise<void>((resolve) => {
       a.listeners.add((e) => {
         if (e.type === 'result' && e.command === 'send') acked++
         else if (e.type === 'error') failures.push(e)
         if (acked + failures.length === SENDS) resolve()
-        else if (acked + failures.length === sent) pump()
+        else pump()
       })
-      let sent = 0
-      const pump = (): void => {
-        const limit = Math.min(SENDS, acked + failures.length + IN_FLIGHT)
-        for (; sent < limit; sent++) a.write(JSON.stringify({ type: 'send', id: sent, peerId: b.peerId, data: sent, timeoutMs: 60_000 }) + '\n')
-      }
-      a.listeners.add(() => { if (sent - acked - failures.length < IN_FLIGHT / 2) pump() })
-      pump()
     })
+    pump()
     await Promise.race([allAnswered, a.exited.then(() => { throw new Error('A exited') })])
     assert.deepEqual(failures.slice(0, 3), [])
     assert.equal(acked, SENDS)
