@@ -72,6 +72,7 @@ class OutboundChannel {
   }
 
   async send (body: Uint8Array, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted()
     if (this.closed) throw new ProtocolError('DIAL_FAILED', 'the stream to the peer is closed')
     if (this.waitingForWindow.length > 0 || this.handoffs > 0 || !this.windowOpen(body.byteLength)) await this.waitForWindow(body.byteLength, signal)
     const seq = this.nextSeq
@@ -204,6 +205,7 @@ export class DirectMessaging {
   constructor (private readonly node: Libp2pNode, private readonly init: DirectMessagingInit) {}
 
   async start (): Promise<void> {
+    this.node.addEventListener('peer:disconnect', (event) => { this.limiters.delete(event.detail.toString()) })
     await this.node.handle(MESSAGE_PROTOCOL, (stream, connection) => { this.serve(stream, connection) }, {
       maxInboundStreams: 8,
       maxOutboundStreams: 8,
@@ -259,7 +261,6 @@ export class DirectMessaging {
     const key = from.toString()
     const limiter = this.limiters.get(key) ?? new RateLimiter(this.init.maxMessagesPerSecond)
     this.limiters.set(key, limiter)
-    stream.addEventListener('close', () => { if (this.node.getConnections(from).length === 0) this.limiters.delete(key) })
     const decoder = new LengthPrefixedDecoder({ maxDataLength: HEADER_BYTES + this.init.maxMessageBytes, maxBufferSize: HEADER_BYTES + this.init.maxMessageBytes + 16 })
     stream.addEventListener('message', (event) => {
       try {

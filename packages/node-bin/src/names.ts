@@ -4,7 +4,7 @@ import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { NAME_REPUBLISH_MS, NAME_TTL_MS } from './constants.js'
 import { dhtPeerAdded, routingTable } from './dht.js'
 import { toProtocolError } from './errors.js'
-import { NAME_NAMESPACE, dhtKey, signRecord, verifyRecord } from './records.js'
+import { NAME_NAMESPACE, dhtKey, readRecord, signRecord } from './records.js'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
 
@@ -95,7 +95,7 @@ export class Names {
       if (error.code === 'TIMEOUT') throw error
       throw new ProtocolError('NOT_FOUND', `no node has registered the name "${name}" (or its record expired); check the spelling, or wait for the node to join`, { cause: err })
     }
-    const record = await verifyRecord(NAME_NAMESPACE, key, bytes)
+    const record = await readRecord(NAME_NAMESPACE, key, bytes)
     return { peerId: peerIdFromString(record.publisher), expiresAt: record.expiresAt }
   }
 

@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { ProtocolError } from '@p2p-node/protocol'
 import type { PrivateKey } from '@libp2p/interface'
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht'
 
@@ -69,6 +70,15 @@ export async function verifyRecord (namespace: RecordNamespace, dhtKeyBytes: Uin
   const valid = await publicKey.verify(signedBytes(namespace, record), Buffer.from(record.signature, 'base64'))
   if (!valid) throw new Error('bad signature')
   return record
+}
+
+/** verifyRecord for a record a command read: an invalid or just-expired one is NOT_FOUND. */
+export async function readRecord (namespace: RecordNamespace, dhtKeyBytes: Uint8Array, bytes: Uint8Array): Promise<SignedRecord> {
+  try {
+    return await verifyRecord(namespace, dhtKeyBytes, bytes)
+  } catch (err) {
+    throw new ProtocolError('NOT_FOUND', `no valid record under ${fromUtf8.decode(dhtKeyBytes)}: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 export function validator (namespace: RecordNamespace): ValidateFn {

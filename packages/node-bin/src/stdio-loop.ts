@@ -79,7 +79,12 @@ export function runStdioLoop (init: StdioLoopInit): StdioLoop {
 
   let paused = false
   const resume = (): void => {
-    if (!paused || init.congested() || pending.size > MAX_PENDING_COMMANDS / 2) return
+    if (!paused || pending.size > MAX_PENDING_COMMANDS / 2) return
+    // The drain that woke us may have been filled again at once: wait for the next one.
+    if (init.congested()) {
+      void init.writable().then(resume)
+      return
+    }
     paused = false
     input.resume()
   }
@@ -97,11 +102,17 @@ export function runStdioLoop (init: StdioLoopInit): StdioLoop {
       input.pause()
     }
   })
+  let ended = false
+  const end = (): void => {
+    if (ended) return
+    ended = true
+    init.onEnd()
+  }
   input.on('end', () => {
     handle(splitter.end())
-    init.onEnd()
+    end()
   })
-  input.on('error', () => { init.onEnd() })
+  input.on('error', end)
 
   return {
     abandonPending: (error) => {

@@ -16,6 +16,8 @@ export type SdkErrorCode =
   | 'INVALID_EVENT'
   /** A remote onRequest() handler threw; its message is carried over. */
   | 'REMOTE_HANDLER_FAILED'
+  /** One of this process's own listeners or subscribe handlers threw (reported on 'error'). */
+  | 'HANDLER_FAILED'
 
 /** Every error the SDK rejects with or emits. `code` is a protocol ErrorCode or an SdkErrorCode. */
 export class P2PNodeError extends Error {

@@ -267,7 +267,10 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     // The answer may time out while the send is still pending; it is awaited below.
     answer.catch(() => {})
     try {
-      await this.send(peerId, requestEnvelope(rid, data), options)
+      // `peer` may be a name: from now on answers must come from the peer id it resolved to.
+      const sent = await this.send(peerId, requestEnvelope(rid, data), options)
+      const call = this.rpcCalls.get(rid)
+      if (call !== undefined) call.peer = sent.peerId
     } catch (err) {
       this.rpcCalls.get(rid)?.reject(err as P2PNodeError)
     }
@@ -424,15 +427,16 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       case 'message': {
         const envelope = event.topic === undefined ? readEnvelope(event.data) : undefined
         if (envelope !== undefined) return this.onRpc(event.from, envelope)
-        this.emit('message', event)
-        if (event.topic !== undefined) for (const handler of this.topics.get(event.topic) ?? []) handler(event)
         for (const queue of this.queues) if ((queue as any).matches(event) === true) queue.push(event)
+        // A throwing handler is the caller's bug: report it, and keep reading the node's output.
+        this.guard('a message listener', () => { this.emit('message', event) })
+        if (event.topic !== undefined) for (const handler of this.topics.get(event.topic) ?? []) this.guard('a subscribe handler', () => { handler(event) })
         return
       }
-      case 'peer_discovered': this.emit('peer_discovered', event); return
-      case 'peer_connected': this.emit('peer_connected', event); return
-      case 'peer_disconnected': this.emit('peer_disconnected', event); return
-      case 'log': this.emit('log', event); return
+      case 'peer_discovered': this.guard('a peer_discovered listener', () => { this.emit('peer_discovered', event) }); return
+      case 'peer_connected': this.guard('a peer_connected listener', () => { this.emit('peer_connected', event) }); return
+      case 'peer_disconnected': this.guard('a peer_disconnected listener', () => { this.emit('peer_disconnected', event) }); return
+      case 'log': this.guard('a log listener', () => { this.emit('log', event) }); return
       case 'ready': return
     }
   }
@@ -440,7 +444,9 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   private onRpc (from: string, envelope: ReturnType<typeof readEnvelope> & object): void {
     if (envelope['p2p-node/rpc/1'] === 'response') {
       const call = this.rpcCalls.get(envelope.rid)
-      if (call === undefined || call.peer !== from) return
+      // The rid is random and unguessable; `from` is checked too once the peer id is known
+      // (an answer can overtake the reply to the send that carried a request to a name).
+      if (call === undefined || (call.peer !== from && /^(12D3KooW|16Uiu2|Qm)/.test(call.peer))) return
       if ('error' in envelope) call.reject(new P2PNodeError('REMOTE_HANDLER_FAILED', `the remote handler failed: ${envelope.error}`))
       else call.resolve(envelope.body)
       return
@@ -541,6 +547,15 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     clearTimeout(this.restartTimer)
     for (const queue of this.queues) queue.close()
     this.queues.clear()
+  }
+
+  /** Runs a caller's callback; what it throws is reported on 'error' instead of breaking the stdout reader. */
+  private guard (what: string, callback: () => void): void {
+    try {
+      callback()
+    } catch (err) {
+      this.report(new P2PNodeError('HANDLER_FAILED', `${what} threw: ${(err as Error)?.message ?? String(err)}`, { cause: err }))
+    }
   }
 
   /** Emits 'error' only when someone listens: an EventEmitter would otherwise throw. */

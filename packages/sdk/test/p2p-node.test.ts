@@ -100,6 +100,35 @@ describe('P2PNode with the real executable', () => {
     assert.deepEqual(answer, { echo: { ping: 1 }, from: bob.peerId })
   })
 
+  test('request by name: the answer comes back from the peer the name resolved to', async () => {
+    // alice registers her name once the DHT has a peer; nothing announces when it is readable elsewhere.
+    const deadline = Date.now() + 15_000
+    while (true) {
+      const found = await bob.lookup('alice').catch((err: P2PNodeError) => err)
+      if (!(found instanceof P2PNodeError)) break
+      assert.equal(found.code, 'NOT_FOUND')
+      assert.ok(Date.now() < deadline, 'alice\'s name became readable within 15 s')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    alice.onRequest(async (data) => ({ byName: data }))
+    assert.deepEqual(await bob.request('alice', 'hi', { timeoutMs: 10_000 }), { byName: 'hi' })
+  })
+
+  test('a listener that throws is reported as HANDLER_FAILED and the node keeps working', async () => {
+    const reported = once(alice, 'error')
+    const thrower = (): void => { throw new Error('listener bug') }
+    alice.on('message', thrower)
+    try {
+      await bob.send(alice.peerId as string, 'trigger')
+      const [err] = await reported
+      assert.equal(err.code, 'HANDLER_FAILED')
+      assert.match(err.message, /listener bug/)
+      assert.ok(Array.isArray((await alice.peers()).peers))
+    } finally {
+      alice.off('message', thrower)
+    }
+  })
+
   test('request to a handler that throws rejects with REMOTE_HANDLER_FAILED and its message', async () => {
     bob.onRequest(() => { throw new Error('not today') })
     await assert.rejects(alice.request(bob.peerId as string, 'anything'), (err: P2PNodeError) => {

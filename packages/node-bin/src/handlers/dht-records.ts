@@ -3,7 +3,7 @@ import type { DhtFindProvidersCommand, DhtGetCommand, DhtProvideCommand, DhtPutC
 import { DEFAULT_RECORD_TTL_SECONDS, DHT_TIMEOUT_MS, PROVIDE_KEY_PREFIX } from '../constants.js'
 import { providerKey } from '../dht.js'
 import { toProtocolError } from '../errors.js'
-import { RECORD_NAMESPACE, dhtKey, signRecord, verifyRecord } from '../records.js'
+import { RECORD_NAMESPACE, dhtKey, readRecord, signRecord } from '../records.js'
 import type { NodeContext } from '../context.js'
 
 /** Stores a signed record; readers drop it after ttlSeconds. The newest record under a key wins. */
@@ -30,7 +30,7 @@ export async function dhtGet (ctx: NodeContext, cmd: DhtGetCommand): Promise<Res
     if (error.code === 'TIMEOUT') throw error
     throw new ProtocolError('NOT_FOUND', `no valid record under the key ${JSON.stringify(cmd.key)} (never written, or expired)`, { cause: err })
   }
-  const record = await verifyRecord(RECORD_NAMESPACE, key, bytes)
+  const record = await readRecord(RECORD_NAMESPACE, key, bytes)
   return { key: cmd.key, value: record.value as ResultFields<'dht_get'>['value'], publisher: record.publisher, expiresAt: record.expiresAt }
 }
 
