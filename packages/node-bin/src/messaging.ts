@@ -3,7 +3,7 @@ import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { ProtocolError } from '@p2p-node/protocol'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { MESSAGE_PROTOCOL } from './constants.js'
+import { DIAL_TIMEOUT_MS, MESSAGE_PROTOCOL } from './constants.js'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
 
@@ -178,6 +178,21 @@ export interface DirectMessagingInit {
   maxMessagesPerSecond: number
 }
 
+/** Resolves like `promise`, or rejects with the signal's reason once it aborts. */
+async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort as () => void)
+  }
+}
+
 /** A token bucket: `rate` tokens a second, holding at most one second's worth. */
 class RateLimiter {
   private tokens: number
@@ -238,11 +253,12 @@ export class DirectMessaging {
     const key = peerId.toString()
     let channel = this.channels.get(key)
     if (channel === undefined) {
-      channel = this.open(peerId, key, signal)
+      // Shared by every send to the peer, so it dials under its own time limit, not the first caller's.
+      channel = this.open(peerId, key, AbortSignal.timeout(DIAL_TIMEOUT_MS))
       this.channels.set(key, channel)
       channel.catch(() => { if (this.channels.get(key) === channel) this.channels.delete(key) })
     }
-    const open = await channel
+    const open = await raceSignal(channel, signal)
     if (!open.closed) return open
     if (this.channels.get(key) === channel) this.channels.delete(key)
     return await this.channel(peerId, signal)

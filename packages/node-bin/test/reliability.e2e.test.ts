@@ -67,6 +67,15 @@ describe('limits, bad peers, backpressure and faults', () => {
     assert.ok(delivered.length >= acked, `${delivered.length} delivered, ${acked} acknowledged`)
   })
 
+  test('a send with a tiny time limit does not fail the sends sharing its stream', async () => {
+    const peer = await startPeer('shared-stream')
+    a.write(JSON.stringify({ type: 'send', id: 'hasty', peerId: peer.peerId, data: 'hasty', timeoutMs: 1 }) + '\n')
+    a.write(JSON.stringify({ type: 'send', id: 'patient', peerId: peer.peerId, data: 'patient' }) + '\n')
+    const patient = await a.waitFor((e) => e.id === 'patient', 'reply to the patient send')
+    assert.equal(patient.type, 'result', JSON.stringify(patient))
+    await a.waitFor((e) => e.id === 'hasty', 'reply to the hasty send')
+  })
+
   test('ban closes the connection and refuses the peer both ways until unban', async () => {
     const b = await start('banned', ['--bootstrap', a.addr])
     await a.waitFor((e) => e.type === 'peer_connected' && e.peerId === b.peerId, 'B connected')

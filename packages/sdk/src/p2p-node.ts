@@ -313,7 +313,10 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     }
     if (command.type === 'shutdown') this.shutdownSent = true
     const reply = this.pendingCall(this.calls, id, options, command.type, {})
-    void transport.writeLine(line)
+    // Waiting for the child's stdin to take the line holds back a caller that writes faster than
+    // the node reads; the reply may settle meanwhile, and is awaited right after.
+    reply.catch(() => {})
+    await transport.writeLine(line)
     return await reply
   }
 
