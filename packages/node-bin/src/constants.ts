@@ -4,8 +4,6 @@ export const MESSAGE_PROTOCOL = '/p2p-node/message/1.0.0'
 export const DHT_PROTOCOL = '/p2p-node/kad/1.0.0'
 /** Prefix hashed with a topic name into the DHT key that advertises the topic. */
 export const TOPIC_KEY_PREFIX = '/p2p-node/topic/'
-/** agentVersion announced through identify. */
-export const AGENT_VERSION = 'p2p-node/0.1.0'
 /** Version printed by --version. */
 export const VERSION = '0.1.0'
 
