@@ -24,13 +24,13 @@ const KIND_MESSAGE = 0
 const KIND_ACK = 1
 const HEADER_BYTES = 5
 
-/** Hands a received message to the parent; resolves once it is written out. */
 /** A send that failed after its frame was written: the peer may have it, so it must not be sent again. */
 export class MaybeDeliveredError extends ProtocolError {
   static override name = 'MaybeDeliveredError'
   override name = 'MaybeDeliveredError'
 }
 
+/** Hands a received message to the parent; resolves once it is written out. */
 export type MessageHandler = (from: PeerId, body: Uint8Array) => Promise<void>
 
 interface PendingAck {

@@ -32,13 +32,17 @@ export class Names {
   private readonly cache = new Map<string, ResolvedName>()
   private timer: NodeJS.Timeout | undefined
   private registering: Promise<void> | undefined
+  /** Whether this node's own name record is in the DHT. */
+  private registered = false
+  private onPeerAdded: (() => void) | undefined
 
   constructor (private readonly node: Libp2pNode, private readonly privateKey: PrivateKey, private readonly log: Logger, private readonly timeoutMs: number) {}
 
   /** Registers `name` now (or as soon as the DHT has a peer) and every NAME_REPUBLISH_MS after. */
   register (name: string): void {
     const attempt = (): void => { this.registering ??= this.publish(name).finally(() => { this.registering = undefined }) }
-    routingTable(this.node).addEventListener('peer:add', () => { if (!this.registered) attempt() })
+    this.onPeerAdded = () => { if (!this.registered) attempt() }
+    routingTable(this.node).addEventListener('peer:add', this.onPeerAdded)
     this.timer = setInterval(attempt, NAME_REPUBLISH_MS)
     this.timer.unref()
     attempt()
@@ -46,9 +50,8 @@ export class Names {
 
   stop (): void {
     clearInterval(this.timer)
+    if (this.onPeerAdded !== undefined) routingTable(this.node).removeEventListener('peer:add', this.onPeerAdded)
   }
-
-  private registered = false
 
   private async publish (name: string): Promise<void> {
     if (!(await dhtPeerAdded(routingTable(this.node), this.timeoutMs))) return
@@ -67,8 +70,8 @@ export class Names {
       }
     }
     try {
-      const record = await signRecord(NAME_NAMESPACE, this.privateKey, self, name, { peerId: self }, NAME_TTL_MS)
-      await this.node.contentRouting.put(dhtKey(NAME_NAMESPACE, name), record, { signal: AbortSignal.timeout(this.timeoutMs) })
+      const { bytes } = await signRecord(NAME_NAMESPACE, this.privateKey, self, name, { peerId: self }, NAME_TTL_MS)
+      await this.node.contentRouting.put(dhtKey(NAME_NAMESPACE, name), bytes, { signal: AbortSignal.timeout(this.timeoutMs) })
       this.registered = true
       this.log.info('registered the name in the DHT', { name })
     } catch (err) {

@@ -44,13 +44,13 @@ function signedBytes (namespace: RecordNamespace, record: Omit<SignedRecord, 'si
   return utf8.encode(JSON.stringify([namespace, record.key, record.value, record.publisher, record.seq, record.expiresAt]))
 }
 
-/** Builds and signs a record as `privateKey`'s peer. */
-export async function signRecord (namespace: RecordNamespace, privateKey: PrivateKey, publisher: string, key: string, value: unknown, ttlMs: number): Promise<Uint8Array> {
+/** Builds and signs a record as `privateKey`'s peer: its bytes for the DHT, and when it expires. */
+export async function signRecord (namespace: RecordNamespace, privateKey: PrivateKey, publisher: string, key: string, value: unknown, ttlMs: number): Promise<{ bytes: Uint8Array, expiresAt: number }> {
   const seq = Date.now()
   const unsigned = { key, value, publisher, seq, expiresAt: seq + ttlMs }
   const signature = await privateKey.sign(signedBytes(namespace, unsigned))
   const record: SignedRecord = { ...unsigned, signature: Buffer.from(signature).toString('base64') }
-  return utf8.encode(JSON.stringify(record))
+  return { bytes: utf8.encode(JSON.stringify(record)), expiresAt: record.expiresAt }
 }
 
 /** Parses and checks a record read under `namespace`/`key`; throws saying why it is invalid. */

@@ -1,5 +1,5 @@
 import { LineSplitter, ProtocolError, decodeCommand } from '@p2p-node/protocol'
-import type { Command, Event, RequestId } from '@p2p-node/protocol'
+import type { Command, Event, RequestId, SplitLine } from '@p2p-node/protocol'
 import type { EventSink } from './output.js'
 import { errorEvent } from './output.js'
 import { MAX_PENDING_COMMANDS } from './constants.js'
@@ -69,7 +69,7 @@ export function runStdioLoop (init: StdioLoopInit): StdioLoop {
     )
   }
 
-  const handle = (items: Iterable<ReturnType<LineSplitter['push']> extends Iterable<infer I> ? I : never>): void => {
+  const handle = (items: Iterable<SplitLine>): void => {
     for (const item of items) {
       if (item.kind === 'line') handleLine(item.text)
       else if (item.kind === 'too_long') sink.emit(errorEvent('LINE_TOO_LONG', `line of ${item.bytes} bytes discarded: longer than --max-line-bytes ${init.maxLineBytes}`))

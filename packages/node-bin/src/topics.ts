@@ -73,7 +73,7 @@ export class TopicAdvertiser {
    */
   constructor (private readonly node: Libp2pNode, private readonly log: Logger, private readonly timeoutMs: number, private readonly expectingPeers: boolean) {
     this.routingTable = routingTable(node)
-    this.routingTable.addEventListener('peer:add', () => { this.retryWaiting() })
+    this.routingTable.addEventListener('peer:add', this.retryWaiting)
     // A failed advertisement also retries on its own, for when no new peer turns up.
     this.timer = setInterval(() => { this.retryWaiting() }, ADVERTISE_RETRY_MS)
     this.timer.unref()
@@ -81,9 +81,10 @@ export class TopicAdvertiser {
 
   stop (): void {
     clearInterval(this.timer)
+    this.routingTable.removeEventListener('peer:add', this.retryWaiting)
   }
 
-  private retryWaiting (): void {
+  private readonly retryWaiting = (): void => {
     for (const topic of this.waiting) void this.attempt(topic)
   }
 

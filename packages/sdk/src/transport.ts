@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { EventSchema, LineSplitter } from '@p2p-node/protocol'
-import type { Event } from '@p2p-node/protocol'
+import { EventSchema, LineSplitter, decodeLine } from '@p2p-node/protocol'
+import type { Event, SplitLine } from '@p2p-node/protocol'
 import { MAX_EVENT_LINE_BYTES, STDERR_TAIL_BYTES } from './constants.js'
 
 export interface ChildExit {
@@ -35,17 +35,12 @@ export class ChildTransport {
     // Throws synchronously for some failures (ETXTBSY, …); asynchronous ones arrive as 'error'.
     this.child = spawn(init.binaryPath, init.args, { env: init.env, stdio: ['pipe', 'pipe', 'pipe'] })
     const splitter = new LineSplitter({ maxLineBytes: MAX_EVENT_LINE_BYTES })
-    const onItem = (item: { kind: 'line', text: string } | { kind: 'too_long', bytes: number } | { kind: 'invalid_utf8' }): void => {
+    const onItem = (item: SplitLine): void => {
       if (item.kind === 'too_long') return init.onInvalidLine('', `line of ${item.bytes} bytes is too long`)
       if (item.kind === 'invalid_utf8') return init.onInvalidLine('', 'line is not valid UTF-8')
-      let parsed
-      try {
-        parsed = EventSchema.safeParse(JSON.parse(item.text))
-      } catch (err) {
-        return init.onInvalidLine(item.text, `not JSON: ${(err as Error).message}`)
-      }
-      if (parsed.success) init.onEvent(parsed.data)
-      else init.onInvalidLine(item.text, parsed.error.issues[0]?.message ?? 'does not match the event schema')
+      const decoded = decodeLine(EventSchema, item.text)
+      if (decoded.ok) init.onEvent(decoded.value)
+      else init.onInvalidLine(item.text, decoded.error.message)
     }
     this.child.stdout.on('data', (chunk: Buffer) => { for (const item of splitter.push(chunk)) onItem(item) })
     this.child.stdout.on('end', () => { for (const item of splitter.end()) onItem(item) })

@@ -9,10 +9,9 @@ import type { NodeContext } from '../context.js'
 /** Stores a signed record; readers drop it after ttlSeconds. The newest record under a key wins. */
 export async function dhtPut (ctx: NodeContext, cmd: DhtPutCommand): Promise<ResultFields<'dht_put'>> {
   const ttlMs = (cmd.ttlSeconds ?? DEFAULT_RECORD_TTL_SECONDS) * 1000
-  const record = await signRecord(RECORD_NAMESPACE, ctx.privateKey, ctx.node.peerId.toString(), cmd.key, cmd.value, ttlMs)
-  const { expiresAt } = JSON.parse(Buffer.from(record).toString('utf8')) as { expiresAt: number }
+  const { bytes, expiresAt } = await signRecord(RECORD_NAMESPACE, ctx.privateKey, ctx.node.peerId.toString(), cmd.key, cmd.value, ttlMs)
   try {
-    await ctx.node.contentRouting.put(dhtKey(RECORD_NAMESPACE, cmd.key), record, { signal: AbortSignal.timeout(cmd.timeoutMs ?? DHT_TIMEOUT_MS) })
+    await ctx.node.contentRouting.put(dhtKey(RECORD_NAMESPACE, cmd.key), bytes, { signal: AbortSignal.timeout(cmd.timeoutMs ?? DHT_TIMEOUT_MS) })
   } catch (err) {
     throw toProtocolError(err, 'INTERNAL', `dht_put ${cmd.key}`)
   }

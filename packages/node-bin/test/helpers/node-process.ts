@@ -3,8 +3,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { EventSchema, LineSplitter } from '@p2p-node/protocol'
-import type { Event, ReadyEvent } from '@p2p-node/protocol'
+import { EventSchema, LineSplitter, decodeLine } from '@p2p-node/protocol'
+import type { Event, ReadyEvent, SplitLine } from '@p2p-node/protocol'
 
 /** The compiled executable every end-to-end test drives. Built by `pnpm build:exe`. */
 export const BINARY = process.env.P2P_NODE_PATH ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'dist', 'p2p-node')
@@ -52,20 +52,17 @@ export class NodeProcess {
       stdio: ['pipe', 'pipe', 'pipe']
     })
     const splitter = new LineSplitter({ maxLineBytes: 64 * 1024 * 1024 })
-    const onItem = (item: ReturnType<LineSplitter['end']> extends Iterable<infer I> ? I : never): void => {
+    const onItem = (item: SplitLine): void => {
       if (item.kind !== 'line') {
         this.badLines.push(`<${item.kind}>`)
         return
       }
-      let event: Event
-      try {
-        const parsed = EventSchema.safeParse(JSON.parse(item.text))
-        if (!parsed.success) throw new Error(parsed.error.message)
-        event = parsed.data
-      } catch {
+      const decoded = decodeLine(EventSchema, item.text)
+      if (!decoded.ok) {
         this.badLines.push(item.text)
         return
       }
+      const event: Event = decoded.value
       if (this.keepEvents) this.events.push(event)
       for (const listener of this.listeners) listener(event)
       for (const waiter of this.waiters) {
