@@ -228,9 +228,19 @@ class P2PNode:
         return self.request(_fields(type="send", peerId=peer_id, data=data, timeoutMs=timeout_ms),
                             _timeout_for(timeout_ms))
 
-    def subscribe(self, topic: str) -> Event:
-        """Joins a gossipsub topic; returns ``topic`` and ``advertised``."""
-        return self.request({"type": "subscribe", "topic": topic})
+    def subscribe(self, topic: str, history: bool | Mapping[str, int] | None = None) -> Event:
+        """Joins a gossipsub topic; returns ``topic`` and ``advertised``.
+
+        With ``history`` (True, or ``{"since": ms, "limit": n}``) it also catches up on the topic: missed
+        messages arrive first with ``replayed: True``, and the result holds ``history``.
+        """
+        return self.request(_fields(type="subscribe", topic=topic, history=history))
+
+    def history(self, topic: str, since: int | None = None, limit: int | None = None,
+                timeout_ms: int | None = None) -> Event:
+        """Catches up on a topic; returns ``replayed``, ``peers`` and ``answered`` after the replayed messages."""
+        return self.request(_fields(type="history", topic=topic, since=since, limit=limit, timeoutMs=timeout_ms),
+                            _timeout_for(timeout_ms))
 
     def unsubscribe(self, topic: str) -> Event:
         """Leaves a gossipsub topic."""

@@ -5,7 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { multiaddr } from '@multiformats/multiaddr'
 import { LogLevelSchema, NameSchema } from '@p2p-node/protocol'
 import type { LogLevel } from '@p2p-node/protocol'
-import { BOOTSTRAP_NODE_MAX_CONNECTIONS, DEFAULT_DHT_MODE, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGES_PER_SECOND, DEFAULT_STDOUT_BUFFER_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_MAX_LINE_BYTES, DEFAULT_PORT, VERSION } from './constants.js'
+import { BOOTSTRAP_NODE_MAX_CONNECTIONS, DEFAULT_DHT_MODE, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGES_PER_SECOND, DEFAULT_STDOUT_BUFFER_BYTES, DEFAULT_HISTORY_SIZE, DEFAULT_HISTORY_TTL_SECONDS, DEFAULT_MAX_CONNECTIONS, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_MAX_LINE_BYTES, DEFAULT_PORT, VERSION } from './constants.js'
 
 /** Everything the node needs to start, merged from flags, environment and env file. */
 export interface NodeConfig {
@@ -47,6 +47,12 @@ export interface NodeConfig {
   maxMessagesPerSecond: number
   /** Bytes of gossipsub messages queued while stdout is full, before they are dropped. */
   stdoutBufferBytes: number
+  /** Messages of history kept per topic; 0 keeps none. */
+  historySize: number
+  /** Age past which a message leaves the history, seconds. */
+  historyTtlSeconds: number
+  /** Where the history (and, without --key-file, the key) is kept across restarts. */
+  dataDir?: string
 }
 
 export const DHT_MODES = ['server', 'client', 'auto'] as const
@@ -81,7 +87,10 @@ const ENV = {
   mdns: 'P2P_MDNS',
   maxMessageBytes: 'P2P_MAX_MESSAGE_BYTES',
   maxMessagesPerSecond: 'P2P_MAX_MESSAGES_PER_SECOND',
-  stdoutBufferBytes: 'P2P_STDOUT_BUFFER_BYTES'
+  stdoutBufferBytes: 'P2P_STDOUT_BUFFER_BYTES',
+  historySize: 'P2P_HISTORY_SIZE',
+  historyTtl: 'P2P_HISTORY_TTL',
+  dataDir: 'P2P_DATA_DIR'
 } as const
 
 /**
@@ -113,6 +122,9 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
     .addOption(new Option('--max-message-bytes <n>', `largest direct message, in bytes, sent or accepted; a peer sending more has its stream reset (env ${ENV.maxMessageBytes}, default ${DEFAULT_MAX_MESSAGE_BYTES})`).argParser(parsePositiveInt))
     .addOption(new Option('--max-messages-per-second <n>', `direct messages per second one peer may send before its stream is reset (env ${ENV.maxMessagesPerSecond}, default ${DEFAULT_MAX_MESSAGES_PER_SECOND})`).argParser(parsePositiveInt))
     .addOption(new Option('--stdout-buffer-bytes <n>', `gossipsub messages queued while stdout is not read, before they are dropped (env ${ENV.stdoutBufferBytes}, default ${DEFAULT_STDOUT_BUFFER_BYTES})`).argParser(parsePositiveInt))
+    .addOption(new Option('--history-size <n>', `messages of each subscribed topic kept to serve peers that catch up, 0 for none (env ${ENV.historySize}, default ${DEFAULT_HISTORY_SIZE})`).argParser(parseCount))
+    .addOption(new Option('--history-ttl <seconds>', `how long a message stays in the history (env ${ENV.historyTtl}, default ${DEFAULT_HISTORY_TTL_SECONDS})`).argParser(parsePositiveInt))
+    .addOption(new Option('--data-dir <dir>', `keep the history under this directory so it survives restarts, and the key in <dir>/key unless --key-file is given (env ${ENV.dataDir})`))
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({
@@ -127,7 +139,8 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
     const flags = program.opts<{
       host?: string, port?: number, name?: string, envFile?: string, bootstrap?: string[], logLevel?: LogLevel, maxLineBytes?: number,
       listen?: string[], keyFile?: string, dhtMode?: DhtMode, bootstrapNode?: boolean, maxConnections?: number, mdns?: boolean,
-      relay: boolean, autonat: boolean, dcutr: boolean, maxMessageBytes?: number, maxMessagesPerSecond?: number, stdoutBufferBytes?: number
+      relay: boolean, autonat: boolean, dcutr: boolean, maxMessageBytes?: number, maxMessagesPerSecond?: number, stdoutBufferBytes?: number,
+      historySize?: number, historyTtl?: number, dataDir?: string
     }>()
     const fileEnv = flags.envFile === undefined ? {} : readEnvFile(flags.envFile)
     const setting = (key: string): string | undefined => nonEmpty(env[key]) ?? nonEmpty(fileEnv[key])
@@ -148,7 +161,9 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
       dcutr: flags.dcutr && (fromEnv(ENV.dcutr, setting(ENV.dcutr), parseBoolean) ?? true),
       maxMessageBytes: flags.maxMessageBytes ?? fromEnv(ENV.maxMessageBytes, setting(ENV.maxMessageBytes), parsePositiveInt) ?? DEFAULT_MAX_MESSAGE_BYTES,
       maxMessagesPerSecond: flags.maxMessagesPerSecond ?? fromEnv(ENV.maxMessagesPerSecond, setting(ENV.maxMessagesPerSecond), parsePositiveInt) ?? DEFAULT_MAX_MESSAGES_PER_SECOND,
-      stdoutBufferBytes: flags.stdoutBufferBytes ?? fromEnv(ENV.stdoutBufferBytes, setting(ENV.stdoutBufferBytes), parsePositiveInt) ?? DEFAULT_STDOUT_BUFFER_BYTES
+      stdoutBufferBytes: flags.stdoutBufferBytes ?? fromEnv(ENV.stdoutBufferBytes, setting(ENV.stdoutBufferBytes), parsePositiveInt) ?? DEFAULT_STDOUT_BUFFER_BYTES,
+      historySize: flags.historySize ?? fromEnv(ENV.historySize, setting(ENV.historySize), parseCount) ?? DEFAULT_HISTORY_SIZE,
+      historyTtlSeconds: flags.historyTtl ?? fromEnv(ENV.historyTtl, setting(ENV.historyTtl), parsePositiveInt) ?? DEFAULT_HISTORY_TTL_SECONDS
     }
     config.dhtMode = flags.dhtMode ?? fromEnv(ENV.dhtMode, setting(ENV.dhtMode), parseDhtMode) ?? DEFAULT_DHT_MODE
     if (config.bootstrapNode && config.dhtMode !== 'server') throw new Error('--bootstrap-node runs the DHT in server mode; drop --dht-mode or set it to server')
@@ -158,6 +173,8 @@ export function parseCli (argv: string[], env: NodeJS.ProcessEnv, output: CliOut
     if (name !== undefined) config.name = name
     const listen = flags.listen ?? fromEnv(ENV.listen, setting(ENV.listen), (value) => splitList(value).reduce<string[]>((all, item) => collectMultiaddrs(item, all), []))
     if (listen !== undefined) config.listen = listen
+    const dataDir = flags.dataDir ?? setting(ENV.dataDir)
+    if (dataDir !== undefined) config.dataDir = dataDir
     const keyFile = flags.keyFile ?? setting(ENV.keyFile)
     if (keyFile !== undefined) config.keyFile = keyFile
     const privateKeyHex = setting(ENV.privateKey)
@@ -228,6 +245,12 @@ function parseBoolean (value: string): boolean {
 function parsePositiveInt (value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`)
+  return n
+}
+
+function parseCount (value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer, 0 or more, got "${value}"`)
   return n
 }
 

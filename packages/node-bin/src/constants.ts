@@ -2,6 +2,8 @@
 export const MESSAGE_PROTOCOL = '/p2p-node/message/1.0.0'
 /** Protocol prefix of our Kademlia DHT, kept apart from the public IPFS DHT. */
 export const DHT_PROTOCOL = '/p2p-node/kad/1.0.0'
+/** Request/response protocol of topic history (catch-up). */
+export const HISTORY_PROTOCOL = '/p2p-node/history/1.0.0'
 /** Prefix hashed with a topic name into the DHT key that advertises the topic. */
 export const TOPIC_KEY_PREFIX = '/p2p-node/topic/'
 /** Version printed by --version. */
@@ -62,3 +64,20 @@ export const EOF_SETTLE_MS = 500
 export const ADVERTISE_RETRY_MS = 5_000
 /** Shutdown: how long libp2p may take to stop before the process exits anyway, ms. */
 export const STOP_GRACE_MS = 1_500
+
+/** Default messages of history kept per topic. */
+export const DEFAULT_HISTORY_SIZE = 1_000
+/** Default age past which a message leaves the history, seconds. */
+export const DEFAULT_HISTORY_TTL_SECONDS = 3_600
+/** Most bytes of message data the history keeps per topic. */
+export const HISTORY_MAX_BYTES_PER_TOPIC = 64 * 1024 * 1024
+/** subscribe with history, history: default time limit of the whole catch-up, ms. */
+export const HISTORY_TIMEOUT_MS = 10_000
+/** Catch-up: once the first peer answered, how long the others may take before they are left out, ms. */
+export const HISTORY_SUMMARY_GRACE_MS = 1_000
+/** Catch-up: most peers asked. */
+export const HISTORY_MAX_PEERS = 16
+/** Largest frame on the history protocol, bytes. */
+export const HISTORY_MAX_FRAME_BYTES = 8 * 1024 * 1024
+/** How long a peer's history request may take to serve, ms. */
+export const HISTORY_SERVE_TIMEOUT_MS = 30_000

@@ -3,6 +3,7 @@ import type { Libp2pNode } from './libp2p.js'
 import type { Names } from './names.js'
 import type { BanList } from './bans.js'
 import type { DirectMessaging } from './messaging.js'
+import type { HistoryService } from './history/service.js'
 import type { TopicAdvertiser, TopicDirectory } from './topics.js'
 import type { NodeConfig } from './config.js'
 import type { EventSink, Logger } from './output.js'
@@ -15,6 +16,7 @@ export interface NodeContext {
   names: Names
   bans: BanList
   messaging: DirectMessaging
+  history: HistoryService
   topics: TopicDirectory
   advertiser: TopicAdvertiser
   config: NodeConfig

@@ -97,7 +97,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub({
-        emitSelf: false,
+        // The node's own messages are delivered to it too, only to keep them in its history.
+        emitSelf: true,
         allowPublishToZeroTopicPeers: false,
         globalSignaturePolicy: 'StrictSign',
         // Peer scoring with gossipsub's default parameters (see docs/protocol.md),

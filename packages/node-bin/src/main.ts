@@ -1,7 +1,9 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
+import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
 import { IdentityError, loadIdentity } from './identity.js'
 import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
@@ -14,6 +16,8 @@ import { isAddressInUse } from './errors.js'
 import { BanList } from './bans.js'
 import { handlers } from './handlers/index.js'
 import { BootstrapKeeper } from './bootstrap.js'
+import { HistoryStore } from './history/store.js'
+import { HistoryService } from './history/service.js'
 import type { NodeContext } from './context.js'
 import type { Handler } from './handlers/index.js'
 
@@ -39,16 +43,22 @@ export async function main (init: MainInit): Promise<number> {
   const { config } = cli
 
   let identity
+  let store
+  const writer = new LineWriter(init.stdout, { maxBufferedBytes: config.stdoutBufferBytes })
+  const log = new Logger(writer, config.logLevel)
   try {
-    identity = await loadIdentity({ privateKeyHex: config.privateKeyHex, keyFile: config.keyFile })
+    if (config.dataDir !== undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+    const keyFile = config.keyFile ?? (config.dataDir === undefined ? undefined : join(config.dataDir, 'key'))
+    identity = await loadIdentity({ privateKeyHex: config.privateKeyHex, keyFile })
+    const limits = { size: config.historySize, ttlMs: config.historyTtlSeconds * 1000, maxBytes: HISTORY_MAX_BYTES_PER_TOPIC }
+    store = new HistoryStore(limits, config.dataDir === undefined ? undefined : join(config.dataDir, 'history'), (message) => { log.child('history').warn(message) })
   } catch (err) {
-    if (!(err instanceof IdentityError)) throw err
-    init.stderr.write(`error: ${err.message}\n`)
+    const known = err instanceof IdentityError || typeof (err as NodeJS.ErrnoException).code === 'string'
+    if (!known) throw err
+    init.stderr.write(`error: ${err instanceof IdentityError ? err.message : `cannot use --data-dir ${config.dataDir}: ${(err as Error).message}`}\n`)
     return 2
   }
 
-  const writer = new LineWriter(init.stdout, { maxBufferedBytes: config.stdoutBufferBytes })
-  const log = new Logger(writer, config.logLevel)
   const listen = config.listen ?? [`/ip4/${config.host}/tcp/${config.port}`]
   const bans = new BanList()
   const node = await createLibp2pNode({
@@ -74,6 +84,13 @@ export async function main (init: MainInit): Promise<number> {
     }
   })
   await messaging.start()
+  const history = new HistoryService(node, node.services.pubsub, {
+    store,
+    log: log.child('history'),
+    deliver: (message) => { writer.emit({ type: 'message', from: message.from, topic: message.topic, ...decodePayload(message.data), replayed: true }) },
+    writable: async () => { await writer.writable() }
+  })
+  await history.start()
 
   try {
     await node.start()
@@ -97,6 +114,7 @@ export async function main (init: MainInit): Promise<number> {
       bootstrap.stop()
       advertiser.stop()
       messaging.stop()
+      store.close()
       const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
       await Promise.race([Promise.resolve(node.stop()).catch((err: unknown) => { init.stderr.write(`p2p-node: error while stopping: ${String(err)}\n`) }), grace])
     })()
@@ -105,14 +123,19 @@ export async function main (init: MainInit): Promise<number> {
 
   const topics = new TopicDirectory(node, node.services.pubsub)
   const advertiser = new TopicAdvertiser(node, log.child('dht'), PROVIDE_TIMEOUT_MS, config.bootstrapPeers.length > 0)
-  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, topics, advertiser, config, events: writer, log, stop }
+  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, history, topics, advertiser, config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
   node.addEventListener('peer:disconnect', (event) => { writer.emit({ type: 'peer_disconnected', peerId: event.detail.toString() }) })
   node.services.pubsub.addEventListener('message', (event) => {
     const message = event.detail
     if (message.type !== 'signed') return
-    writer.emitDroppable({ type: 'message', from: message.from.toString(), topic: message.topic, ...decodePayload(message.data) })
+    // Kept for peers catching up; delivered unless a catch-up delivered it first.
+    // The node's own messages come back here (emitSelf) only to be kept.
+    if (!history.record(message) || message.from.equals(node.peerId)) return
+    const line = { type: 'message' as const, from: message.from.toString(), topic: message.topic, ...decodePayload(message.data) }
+    // A message dropped for a full stdout counts as unseen, so that a catch-up can bring it back.
+    if (!writer.emitDroppable(line)) history.unsee(message)
   })
 
   const ready = { type: 'ready' as const, peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(String), protocolVersion: PROTOCOL_VERSION }

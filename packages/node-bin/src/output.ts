@@ -72,13 +72,14 @@ export class LineWriter implements EventSink {
     this.enqueue(encodeLine(event))
   }
 
-  /** Emits an event that may be dropped (and counted) when the reader is too slow. */
-  emitDroppable (event: Event): void {
+  /** Emits an event that may be dropped (and counted) when the reader is too slow; false if it was dropped. */
+  emitDroppable (event: Event): boolean {
     if (this.waitingForDrain && this.queuedBytes >= this.maxBufferedBytes) {
       this.dropped++
-      return
+      return false
     }
     this.enqueue(encodeLine(event))
+    return true
   }
 
   /** Resolves once everything emitted so far has been handed to the stream. */

@@ -82,11 +82,25 @@ describe('starting', () => {
   })
 
   test('bad flags exit 2 with usage on stderr and nothing on stdout', () => {
-    for (const args of [['--port', 'abc'], ['--port', '-1'], ['--port', '70000'], ['--no-such-flag'], ['--log-level', 'loud'], ['--bootstrap', 'nonsense'], ['--bootstrap', '/'], ['--max-line-bytes', '0'], ['extra-argument']]) {
+    for (const args of [['--port', 'abc'], ['--port', '-1'], ['--port', '70000'], ['--no-such-flag'], ['--log-level', 'loud'], ['--bootstrap', 'nonsense'], ['--bootstrap', '/'], ['--max-line-bytes', '0'], ['--history-size', '-1'], ['--history-ttl', '0'], ['extra-argument']]) {
       const run = spawnSync(BINARY, args, { encoding: 'utf8', timeout: 10_000 })
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`)
       assert.equal(run.stdout, '', args.join(' '))
       assert.match(run.stderr, /--help/, args.join(' '))
+    }
+  })
+
+  test('a --data-dir that cannot be created exits 2 with the reason on stderr', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p2p-node-datadir-'))
+    try {
+      const file = join(dir, 'a-file')
+      writeFileSync(file, 'not a directory')
+      const run = spawnSync(BINARY, ['--host', '127.0.0.1', '--data-dir', join(file, 'sub')], { encoding: 'utf8', timeout: 10_000 })
+      assert.equal(run.status, 2, run.stderr)
+      assert.equal(run.stdout, '')
+      assert.match(run.stderr, /--data-dir .*a-file\/sub/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

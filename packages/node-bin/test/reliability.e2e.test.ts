@@ -91,8 +91,8 @@ describe('limits, bad peers, backpressure and faults', () => {
     assert.deepEqual((await b.ok({ type: 'connect', bootstrapPeers: [a.addr] })).connected, [a.peerId])
   })
 
-  test('parent stops reading stdout: gossipsub messages beyond the buffer are dropped and counted, memory stays bounded', async () => {
-    const slow = await start('slow-reader', ['--bootstrap', a.addr, '--stdout-buffer-bytes', '65536'])
+  test('parent stops reading stdout: gossipsub messages beyond the buffer are dropped and counted, memory stays bounded; history brings them back', async () => {
+    const slow = await start('slow-reader', ['--bootstrap', a.addr, '--stdout-buffer-bytes', '65536', '--history-size', '5000'])
     await slow.ok({ type: 'subscribe', topic: 'firehose' })
     await eventually(async () => {
       const reply = await a.request({ type: 'publish', topic: 'firehose', data: 'warm-up' })
@@ -114,6 +114,14 @@ describe('limits, bad peers, backpressure and faults', () => {
     assert.equal(new Set(received.map((e) => e.data.i)).size, received.length, 'no message twice')
     const dropped = slow.all('error').filter((e) => e.code === 'BACKPRESSURE').reduce((sum, e) => sum + (e.dropped as number), 0)
     assert.equal(received.length + dropped, total, `${received.length} received + ${dropped} dropped`)
+
+    // The node kept what it dropped: a catch-up replays exactly those, once each.
+    const repair = await slow.ok({ type: 'history', topic: 'firehose' })
+    assert.equal(repair.replayed, dropped)
+    const all = slow.all('message').filter((e) => e.topic === 'firehose' && typeof e.data?.i === 'number')
+    assert.equal(all.length, total)
+    assert.equal(new Set(all.map((e) => e.data.i)).size, total, 'every message once')
+    assert.ok(all.slice(received.length).every((e) => e.replayed === true))
   })
 
   test('parent stops reading stdout: direct sends wait instead of being dropped; every acknowledged message arrives once, in order', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { JsonValueSchema, MAX_RECORD_TTL_SECONDS, MultiaddrStringSchema, NameSchema, PeerIdStringSchema, PeerOrNameSchema, PortSchema, RecordKeySchema, RequestIdSchema, TimeoutMsSchema, TopicSchema } from './common.js'
+import { HistoryRangeSchema, JsonValueSchema, MAX_RECORD_TTL_SECONDS, MultiaddrStringSchema, NameSchema, PeerIdStringSchema, PeerOrNameSchema, PortSchema, RecordKeySchema, RequestIdSchema, TimeoutMsSchema, TopicSchema } from './common.js'
 
 /** Dial bootstrap peers. The node already listens from launch; `port`, if given, must be the port it listens on. */
 export const ConnectCommandSchema = z.object({
@@ -21,11 +21,13 @@ export const SendCommandSchema = z.object({
   timeoutMs: TimeoutMsSchema.optional()
 })
 
-/** Join a gossipsub topic and advertise it in the DHT. */
+/** Join a gossipsub topic and advertise it in the DHT; with `history`, also catch up on what peers on it hold. */
 export const SubscribeCommandSchema = z.object({
   type: z.literal('subscribe'),
   id: RequestIdSchema.optional(),
-  topic: TopicSchema
+  topic: TopicSchema,
+  /** true: replay every message peers on the topic hold that this node has not seen; an object narrows it. */
+  history: z.union([z.boolean(), HistoryRangeSchema]).optional()
 })
 
 /** Leave a gossipsub topic. */
@@ -41,6 +43,14 @@ export const PublishCommandSchema = z.object({
   id: RequestIdSchema.optional(),
   topic: TopicSchema,
   data: JsonValueSchema
+})
+
+/** Ask peers on a topic for the messages this node has not seen, and replay them. */
+export const HistoryCommandSchema = HistoryRangeSchema.extend({
+  type: z.literal('history'),
+  id: RequestIdSchema.optional(),
+  topic: TopicSchema,
+  timeoutMs: TimeoutMsSchema.optional()
 })
 
 /** Find and dial peers subscribed to a topic. */
@@ -135,6 +145,7 @@ export const CommandSchema = z.discriminatedUnion('type', [
   SubscribeCommandSchema,
   UnsubscribeCommandSchema,
   PublishCommandSchema,
+  HistoryCommandSchema,
   DiscoverCommandSchema,
   PeersCommandSchema,
   PingCommandSchema,
@@ -153,6 +164,7 @@ export type SendCommand = z.infer<typeof SendCommandSchema>
 export type SubscribeCommand = z.infer<typeof SubscribeCommandSchema>
 export type UnsubscribeCommand = z.infer<typeof UnsubscribeCommandSchema>
 export type PublishCommand = z.infer<typeof PublishCommandSchema>
+export type HistoryCommand = z.infer<typeof HistoryCommandSchema>
 export type DiscoverCommand = z.infer<typeof DiscoverCommandSchema>
 export type PeersCommand = z.infer<typeof PeersCommandSchema>
 export type PingCommand = z.infer<typeof PingCommandSchema>

@@ -42,3 +42,17 @@ export const RecordKeySchema = z.string().min(1).max(256)
 
 /** Longest lifetime of a dht_put record: 48 hours, as long as kad-dht keeps a record it received. */
 export const MAX_RECORD_TTL_SECONDS = 48 * 3600
+
+/** Most messages one catch-up (subscribe with history, or history) replays. */
+export const MAX_HISTORY_LIMIT = 100_000
+
+/**
+ * Which missed messages a catch-up asks peers for: those a peer received at or
+ * after `since` (ms since the epoch; default: all it holds), at most the
+ * newest `limit` of them.
+ */
+export const HistoryRangeSchema = z.object({
+  since: z.number().int().nonnegative().optional(),
+  limit: z.number().int().positive().max(MAX_HISTORY_LIMIT).optional()
+})
+export type HistoryRange = z.infer<typeof HistoryRangeSchema>

@@ -26,7 +26,9 @@ export const MessageEventSchema = z.object({
   from: PeerIdStringSchema,
   topic: TopicSchema.optional(),
   data: JsonValueSchema.optional(),
-  dataBase64: z.string().optional()
+  dataBase64: z.string().optional(),
+  /** Set on a topic message that came from a catch-up (subscribe with history, or history), not live. */
+  replayed: z.literal(true).optional()
 }).refine((event) => (event.data !== undefined) !== (event.dataBase64 !== undefined), {
   message: 'exactly one of data and dataBase64 is set'
 })
@@ -97,10 +99,21 @@ export const ConnectResultSchema = resultOf('connect', {
   failed: z.array(DialFailureSchema)
 })
 export const SendResultSchema = resultOf('send', { peerId: PeerIdStringSchema })
+/** How a catch-up went. Its replayed messages were emitted before the result. */
+export const CatchUpSchema = z.object({
+  /** Messages replayed (emitted with replayed: true). */
+  replayed: z.number().int().nonnegative(),
+  /** Peers asked. */
+  peers: z.number().int().nonnegative(),
+  /** Peers that answered in time. */
+  answered: z.number().int().nonnegative()
+})
 export const SubscribeResultSchema = resultOf('subscribe', {
   topic: TopicSchema,
   /** Whether advertising the topic in the DHT (a provider record) completed; false: it is retried. */
-  advertised: z.boolean()
+  advertised: z.boolean(),
+  /** Only when the command asked for history. */
+  history: CatchUpSchema.optional()
 })
 export const UnsubscribeResultSchema = resultOf('unsubscribe', { topic: TopicSchema })
 export const PublishResultSchema = resultOf('publish', {
@@ -108,6 +121,7 @@ export const PublishResultSchema = resultOf('publish', {
   /** Number of peers the message was sent to. */
   recipients: z.number().int().nonnegative()
 })
+export const HistoryResultSchema = resultOf('history', { topic: TopicSchema, ...CatchUpSchema.shape })
 export const DiscoverResultSchema = resultOf('discover', {
   topic: TopicSchema,
   /** Every peer found on the topic, newly or already known. */
@@ -157,6 +171,7 @@ export const ResultEventSchema = z.discriminatedUnion('command', [
   SubscribeResultSchema,
   UnsubscribeResultSchema,
   PublishResultSchema,
+  HistoryResultSchema,
   DiscoverResultSchema,
   PeersResultSchema,
   PingResultSchema,
@@ -189,6 +204,7 @@ export type PeerDisconnectedEvent = z.infer<typeof PeerDisconnectedEventSchema>
 export type ErrorEvent = z.infer<typeof ErrorEventSchema>
 export type LogEvent = z.infer<typeof LogEventSchema>
 export type DialFailure = z.infer<typeof DialFailureSchema>
+export type CatchUp = z.infer<typeof CatchUpSchema>
 export type PeerInfo = z.infer<typeof PeerInfoSchema>
 export type Provider = z.infer<typeof ProviderSchema>
 export type ResultEvent = z.infer<typeof ResultEventSchema>

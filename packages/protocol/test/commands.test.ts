@@ -10,7 +10,7 @@ import {
   DhtGetCommandSchema,
   DhtProvideCommandSchema,
   DhtPutCommandSchema,
-  DiscoverCommandSchema,
+  DiscoverCommandSchema, HistoryCommandSchema,
   LookupCommandSchema,
   PingCommandSchema,
   PeersCommandSchema,
@@ -34,6 +34,7 @@ const examples: Record<CommandType, { line: string, schema: z.ZodType }> = {
   subscribe: { line: '{"type":"subscribe","id":3,"topic":"chat"}', schema: SubscribeCommandSchema },
   unsubscribe: { line: '{"type":"unsubscribe","id":"req-4","topic":"chat"}', schema: UnsubscribeCommandSchema },
   publish: { line: '{"type":"publish","id":5,"topic":"chat","data":"hello everyone"}', schema: PublishCommandSchema },
+  history: { line: '{"type":"history","id":17,"topic":"chat","since":1795000000000,"limit":500}', schema: HistoryCommandSchema },
   discover: { line: '{"type":"discover","id":"req-6","topic":"chat","timeoutMs":5000}', schema: DiscoverCommandSchema },
   peers: { line: '{"type":"peers","id":7}', schema: PeersCommandSchema },
   ping: { line: '{"type":"ping","id":9,"peerId":"bob"}', schema: PingCommandSchema },
@@ -76,6 +77,16 @@ describe('command schemas', () => {
     for (const data of [null, 0, false, '', [], {}, [1, 'two', { three: 3 }]]) {
       assert.equal(SendCommandSchema.safeParse({ type: 'send', peerId: PEER_ID, data }).success, true, JSON.stringify(data))
       assert.equal(PublishCommandSchema.safeParse({ type: 'publish', topic: 'chat', data }).success, true, JSON.stringify(data))
+    }
+  })
+
+  test('subscribe takes history as true, false or a range; history rejects a bad range', () => {
+    for (const history of [true, false, {}, { since: 0 }, { limit: 10 }, { since: 1_795_000_000_000, limit: 100_000 }]) {
+      assert.equal(SubscribeCommandSchema.safeParse({ type: 'subscribe', topic: 'chat', history }).success, true, JSON.stringify(history))
+    }
+    for (const history of ['yes', 1, { since: -1 }, { limit: 0 }, { limit: 100_001 }, { since: 1.5 }]) {
+      assert.equal(SubscribeCommandSchema.safeParse({ type: 'subscribe', topic: 'chat', history }).success, false, JSON.stringify(history))
+      if (typeof history === 'object') assert.equal(HistoryCommandSchema.safeParse({ type: 'history', topic: 'chat', ...history }).success, false, JSON.stringify(history))
     }
   })
 

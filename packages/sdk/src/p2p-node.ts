@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { Command, CommandType, Event, JsonValue, LogEvent, MessageEvent, PeerConnectedEvent, PeerDisconnectedEvent, PeerDiscoveredEvent, ResultEvent, ResultFields } from '@p2p-node/protocol'
+import type { Command, CommandType, Event, HistoryRange, JsonValue, LogEvent, MessageEvent, PeerConnectedEvent, PeerDisconnectedEvent, PeerDiscoveredEvent, ResultEvent, ResultFields } from '@p2p-node/protocol'
 import {
   DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RESTART_ATTEMPTS, DEFAULT_RESTART_DELAY_MS, DEFAULT_RESTART_MAX_DELAY_MS,
   DEFAULT_MAX_LINE_BYTES, DEFAULT_START_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS
@@ -65,6 +65,16 @@ export interface CallOptions {
   timeoutMs?: number
 }
 
+export interface SubscribeOptions extends CallOptions {
+  /**
+   * Catch up on the topic: messages its peers hold that this node has not
+   * delivered arrive first, with `replayed: true`. true for all they hold; an
+   * object narrows it. After a restart (see `restart`), such a topic catches up
+   * on what was received since the old child exited.
+   */
+  history?: boolean | HistoryRange
+}
+
 export type MessageHandler = (message: MessageEvent) => void
 /** Answers a request() from another node; what it returns (or resolves) is the answer. */
 export type RequestHandler = (data: unknown, from: string) => unknown
@@ -124,6 +134,10 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   private readonly calls = new Map<number, PendingCall>()
   private readonly rpcCalls = new Map<string, PendingCall & { peer: string }>()
   private readonly topics = new Map<string, Set<MessageHandler>>()
+  /** Topics subscribed with history, caught up again after a restart. */
+  private readonly historyTopics = new Set<string>()
+  /** When the last child exited unexpectedly, ms since the epoch. */
+  private exitedAt = 0
   private readonly queues = new Set<MessageQueue<MessageEvent>>()
   private requestHandler: RequestHandler | undefined
   private stopping: Promise<void> | undefined
@@ -187,14 +201,17 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   }
 
   /** Joins a topic; `handler` gets its messages (they are also emitted as 'message'). Re-subscribed after a restart. */
-  async subscribe (topic: string, handler?: MessageHandler, options?: CallOptions): Promise<Fields<'subscribe'>> {
+  async subscribe (topic: string, handler?: MessageHandler, options?: SubscribeOptions): Promise<Fields<'subscribe'>> {
     // Registered first: messages can arrive before the reply (which waits for the DHT advertisement).
     const known = this.topics.get(topic)
     const handlers = known ?? new Set()
     if (handler !== undefined) handlers.add(handler)
     this.topics.set(topic, handlers)
     try {
-      return await this.call({ type: 'subscribe', topic }, options)
+      const history = options?.history
+      const result = await this.call(history === undefined ? { type: 'subscribe', topic } : { type: 'subscribe', topic, history }, options)
+      if (history !== undefined && history !== false) this.historyTopics.add(topic)
+      return result
     } catch (err) {
       if (handler !== undefined) handlers.delete(handler)
       if (known === undefined) this.topics.delete(topic)
@@ -205,7 +222,17 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
   async unsubscribe (topic: string, options?: CallOptions): Promise<Fields<'unsubscribe'>> {
     const result = await this.call({ type: 'unsubscribe', topic }, options)
     this.topics.delete(topic)
+    this.historyTopics.delete(topic)
     return result
+  }
+
+  /**
+   * Catches up on a topic: messages its peers hold that this node has not
+   * delivered are emitted (and given to the topic's handlers) with
+   * `replayed: true` before this resolves.
+   */
+  history (topic: string, range: HistoryRange = {}, options?: CallOptions): Promise<Fields<'history'>> {
+    return this.call({ type: 'history', topic, ...range, ...timeoutField(options) }, options)
   }
 
   discover (topic: string, options?: CallOptions): Promise<Fields<'discover'>> {
@@ -479,6 +506,7 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
     const error = new P2PNodeError('NODE_EXITED', `the node exited (${describeExit(exit)})${tail(transport.stderr)}`, { stderr: transport.stderr })
     for (const call of [...this.calls.values(), ...this.rpcCalls.values()]) call.reject(error)
     this.emit('exit', exit)
+    this.exitedAt = Date.now()
     if (this.currentState === 'running' && !this.shutdownSent && this.init.restart !== undefined && this.init.restart !== false) {
       this.scheduleRestart(1)
     } else if (this.currentState !== 'stopping' && this.currentState !== 'starting') {
@@ -507,7 +535,9 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       this.nodeInfo = await this.spawnChild()
       if (this.currentState !== 'starting') return
       this.currentState = 'running'
-      await Promise.all([...this.topics.keys()].map(async (topic) => await this.call({ type: 'subscribe', topic })))
+      await Promise.all([...this.topics.keys()].map(async (topic) => {
+        await this.call(this.historyTopics.has(topic) ? { type: 'subscribe', topic, history: { since: this.exitedAt } } : { type: 'subscribe', topic })
+      }))
       this.emit('restarted', { ...this.nodeInfo, attempt })
     } catch (err) {
       if (this.currentState !== 'starting' && this.currentState !== 'running') return

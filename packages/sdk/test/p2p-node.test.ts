@@ -78,6 +78,28 @@ describe('P2PNode with the real executable', () => {
     await stream.return?.()
   })
 
+  test('subscribe with history: a newcomer gets what was published before, once each; history() replays nothing more', async () => {
+    // bob received {n: 1} on sdk-news in the test above, and keeps it in his history.
+    const carol = new P2PNode({ host: '127.0.0.1' })
+    try {
+      await carol.start()
+      const connected = await carol.connect([bob.addrs[0] as string])
+      assert.deepEqual(connected.connected, [bob.peerId])
+      const handled: MessageEvent[] = []
+      const result = await carol.subscribe('sdk-news', (message) => { handled.push(message) }, { history: true })
+      assert.deepEqual(handled.map((m) => m.data), [{ n: 1 }])
+      assert.equal(handled[0]?.from, alice.peerId)
+      // Gossipsub may hand a message this recent over live, before the catch-up does.
+      assert.equal(result.history?.replayed, handled.filter((m) => m.replayed === true).length)
+      assert.equal(result.history?.answered, 1)
+      const again = await carol.history('sdk-news', { limit: 10 })
+      assert.equal(again.replayed, 0)
+      assert.equal(handled.length, 1)
+    } finally {
+      await carol.stop()
+    }
+  })
+
   test('discover finds a subscriber; peer_discovered is emitted', async () => {
     const topic = 'sdk-discover'
     await alice.subscribe(topic)

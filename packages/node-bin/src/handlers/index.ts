@@ -3,6 +3,7 @@ import type { NodeContext } from '../context.js'
 import { ban, unban } from './ban.js'
 import { connect } from './connect.js'
 import { dhtFindProviders, dhtGet, dhtProvide, dhtPut } from './dht-records.js'
+import { history } from './history.js'
 import { lookup } from './lookup.js'
 import { ping } from './ping.js'
 import { discover } from './discover.js'
@@ -22,6 +23,7 @@ export const handlers: { [T in CommandType]: Handler<T> } = {
   subscribe,
   unsubscribe,
   publish,
+  history,
   discover,
   peers,
   ping,
