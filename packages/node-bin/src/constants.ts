@@ -4,6 +4,8 @@ export const MESSAGE_PROTOCOL = '/p2p-node/message/1.0.0'
 export const DHT_PROTOCOL = '/p2p-node/kad/1.0.0'
 /** Request/response protocol of topic history (catch-up). */
 export const HISTORY_PROTOCOL = '/p2p-node/history/1.0.0'
+/** Request/response protocol of topic peer exchange (discover). */
+export const TOPIC_PEERS_PROTOCOL = '/p2p-node/topic-peers/1.0.0'
 /** Prefix hashed with a topic name into the DHT key that advertises the topic. */
 export const TOPIC_KEY_PREFIX = '/p2p-node/topic/'
 /** Version printed by --version. */

@@ -4,6 +4,7 @@ import type { Names } from './names.js'
 import type { BanList } from './bans.js'
 import type { DirectMessaging } from './messaging.js'
 import type { HistoryService } from './history/service.js'
+import type { TopicPeerExchange } from './topic-peers.js'
 import type { TopicAdvertiser, TopicDirectory } from './topics.js'
 import type { NodeConfig } from './config.js'
 import type { EventSink, Logger } from './output.js'
@@ -18,6 +19,7 @@ export interface NodeContext {
   messaging: DirectMessaging
   history: HistoryService
   topics: TopicDirectory
+  topicPeers: TopicPeerExchange
   advertiser: TopicAdvertiser
   config: NodeConfig
   /** Emits events that answer no command (peer_discovered, …). */

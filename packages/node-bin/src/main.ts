@@ -18,6 +18,7 @@ import { handlers } from './handlers/index.js'
 import { BootstrapKeeper } from './bootstrap.js'
 import { HistoryStore } from './history/store.js'
 import { HistoryService } from './history/service.js'
+import { TopicPeerExchange } from './topic-peers.js'
 import type { NodeContext } from './context.js'
 import type { Handler } from './handlers/index.js'
 
@@ -91,6 +92,8 @@ export async function main (init: MainInit): Promise<number> {
     writable: async () => { await writer.writable() }
   })
   await history.start()
+  const topicPeers = new TopicPeerExchange(node, log.child('topics'))
+  await topicPeers.start()
 
   try {
     await node.start()
@@ -123,7 +126,7 @@ export async function main (init: MainInit): Promise<number> {
 
   const topics = new TopicDirectory(node, node.services.pubsub)
   const advertiser = new TopicAdvertiser(node, log.child('dht'), PROVIDE_TIMEOUT_MS, config.bootstrapPeers.length > 0)
-  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, history, topics, advertiser, config, events: writer, log, stop }
+  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, history, topics, topicPeers, advertiser, config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
   node.addEventListener('peer:disconnect', (event) => { writer.emit({ type: 'peer_disconnected', peerId: event.detail.toString() }) })

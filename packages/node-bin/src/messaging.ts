@@ -1,9 +1,9 @@
-import { LengthPrefixedDecoder } from '@libp2p/utils'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { ProtocolError } from '@p2p-node/protocol'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { DIAL_TIMEOUT_MS, MESSAGE_PROTOCOL } from './constants.js'
+import { FrameDecoder, FrameTooLargeError } from './frames.js'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
 
@@ -57,7 +57,7 @@ class OutboundChannel {
   private readonly waitingForWindow: Array<() => void> = []
   /** Sends woken from waitingForWindow that have not taken their turn yet; nobody may overtake them. */
   private handoffs = 0
-  private readonly decoder = new LengthPrefixedDecoder({ maxDataLength: HEADER_BYTES })
+  private readonly decoder = new FrameDecoder(HEADER_BYTES)
   closed = false
 
   constructor (readonly stream: Stream, private readonly onClose: () => void) {
@@ -277,7 +277,7 @@ export class DirectMessaging {
     const key = from.toString()
     const limiter = this.limiters.get(key) ?? new RateLimiter(this.init.maxMessagesPerSecond)
     this.limiters.set(key, limiter)
-    const decoder = new LengthPrefixedDecoder({ maxDataLength: HEADER_BYTES + this.init.maxMessageBytes, maxBufferSize: HEADER_BYTES + this.init.maxMessageBytes + 16 })
+    const decoder = new FrameDecoder(HEADER_BYTES + this.init.maxMessageBytes)
     stream.addEventListener('message', (event) => {
       try {
         for (const frame of decoder.decode(event.data)) {
@@ -292,9 +292,8 @@ export class DirectMessaging {
           })
         }
       } catch (err) {
-        // The decoder refuses an oversize frame by its length prefix, or by the bytes already buffered.
-        const oversize = ['InvalidMessageLengthError', 'InvalidParametersError'].includes((err as Error).name)
-        const reason = oversize ? `a message over ${this.init.maxMessageBytes} bytes (--max-message-bytes)` : (err as Error).message
+        // The decoder refuses an oversize frame by its length prefix.
+        const reason = err instanceof FrameTooLargeError ? `a message over ${this.init.maxMessageBytes} bytes (--max-message-bytes)` : (err as Error).message
         this.init.log.warn('reset a message stream from a peer that broke the rules', { peerId: key, reason })
         stream.abort(err as Error)
         return

@@ -10,6 +10,8 @@ import type { Logger } from './output.js'
 
 /** How long a resolved name is trusted without asking the DHT again, ms. */
 const NAME_CACHE_MS = 30_000
+/** Peer ids kept parsed, by their string. */
+const PARSED_PEER_IDS = 1_024
 
 export interface ResolvedName {
   peerId: PeerId
@@ -30,6 +32,7 @@ export interface ResolvedName {
  */
 export class Names {
   private readonly cache = new Map<string, ResolvedName>()
+  private readonly parsedPeerIds = new Map<string, PeerId>()
   private timer: NodeJS.Timeout | undefined
   private registering: Promise<void> | undefined
   /** Whether this node's own name record is in the DHT. */
@@ -107,8 +110,14 @@ export class Names {
    * when it is neither a peer id nor a possible name; NOT_FOUND for an unknown name.
    */
   async peerOrName (value: string, signal: AbortSignal, field = 'peerId'): Promise<PeerId> {
+    const known = this.parsedPeerIds.get(value)
+    if (known !== undefined) return known
     try {
-      return peerIdFromString(value)
+      const peerId = peerIdFromString(value)
+      // Parsing (base58) and printing a peer id cost more than a small send: keep the recent ones.
+      if (this.parsedPeerIds.size >= PARSED_PEER_IDS) this.parsedPeerIds.clear()
+      this.parsedPeerIds.set(value, peerId)
+      return peerId
     } catch {}
     if (!NameSchema.safeParse(value).success) {
       throw new ProtocolError('INVALID_PEER_ID', `field "${field}": ${JSON.stringify(value.slice(0, 80))} is neither a libp2p peer id (12D3KooW…) nor a name (letters, digits, ".", "_", "-")`)

@@ -78,17 +78,24 @@ export class ChildTransport {
   /** Writes one encoded line; resolves once the child's stdin took it (waiting for 'drain' if needed). */
   async writeLine (line: string): Promise<void> {
     if (!this.alive || !this.child.stdin.writable) return
-    if (!this.child.stdin.write(line)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.child.stdin.off('drain', done)
-          this.child.stdin.off('close', done)
-          resolve()
-        }
-        this.child.stdin.once('drain', done)
-        this.child.stdin.once('close', done)
-      })
-    }
+    if (!this.child.stdin.write(line)) await this.stdinDrained()
+  }
+
+  /** One pending wait for 'drain' (or 'close'), shared by every write made while stdin is full. */
+  private drainWait: Promise<void> | undefined
+
+  private async stdinDrained (): Promise<void> {
+    this.drainWait ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.child.stdin.off('drain', done)
+        this.child.stdin.off('close', done)
+        this.drainWait = undefined
+        resolve()
+      }
+      this.child.stdin.once('drain', done)
+      this.child.stdin.once('close', done)
+    })
+    await this.drainWait
   }
 
   /** Closes the child's stdin: p2p-node treats that as a shutdown. */

@@ -1,0 +1,105 @@
+/**
+ * The benchmark drives every implementation (the p2p-node sidecar through the
+ * SDK, the same libp2p stack in-process, the libp2p daemon) through one
+ * interface: a host process, forked by the runner, that answers these
+ * operations over Node's IPC channel. The runner never sits on the data path:
+ * each host sends, receives and times on its own.
+ */
+export interface HostOps {
+  /** Starts the node; `pid` is the process that runs libp2p (for RSS). */
+  start: (args: { host: string }) => Promise<{ peerId: string, addrs: string[], pid: number }>
+  dial: (args: { addr: string }) => Promise<void>
+  subscribe: (args: { topic: string }) => Promise<void>
+  /** Resolves once `count` peers are known to subscribe to the topic. */
+  waitSubscribers: (args: { topic: string, count: number, timeoutMs: number }) => Promise<void>
+  /** Answers every direct message by sending it back to its sender. */
+  echo: (args: { enabled: boolean }) => Promise<void>
+  /** `count` direct messages of `size` bytes, at most `window` unacknowledged; resolves when all are acknowledged. */
+  sendBurst: (args: { to: string, count: number, size: number, window: number }) => Promise<{ ms: number }>
+  /** `count` sequential round trips to an echoing peer; resolves with each one's duration, ms. */
+  rtt: (args: { to: string, count: number, size: number }) => Promise<{ samples: number[] }>
+  /** `count` publishes of `size` bytes, at most `window` unanswered. */
+  publishBurst: (args: { topic: string, count: number, size: number, window: number }) => Promise<{ ms: number }>
+  /** Resolves once `count` topic messages arrived since the last reset (or fails after timeoutMs, reporting how many did). */
+  waitReceived: (args: { count: number, timeoutMs: number }) => Promise<{ received: number, lastAt: number, latencies: number[] }>
+  /** Forgets what was received. */
+  resetReceived: (args: Record<string, never>) => Promise<void>
+  stop: (args: Record<string, never>) => Promise<void>
+}
+
+export type OpName = keyof HostOps
+export interface OpRequest { id: number, op: OpName, args: unknown }
+export type OpReply = { id: number, ok: true, value: unknown } | { id: number, ok: false, error: string }
+
+/** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
+export function now (): number {
+  return performance.timeOrigin + performance.now()
+}
+
+/** A JSON payload whose encoding is `size` bytes (or the smallest possible above it). */
+export function payload (i: number, size: number): { i: number, t: number, p: string } {
+  const body = { i, t: now(), p: '' }
+  const overhead = JSON.stringify(body).length
+  body.p = 'x'.repeat(Math.max(0, size - overhead))
+  return body
+}
+
+/** Serves HostOps on the IPC channel until `stop`. */
+export function serveOps (ops: HostOps): void {
+  process.on('message', (message: OpRequest) => {
+    const op = ops[message.op] as (args: unknown) => Promise<unknown>
+    op(message.args).then(
+      (value) => { process.send?.({ id: message.id, ok: true, value } satisfies OpReply) },
+      (err: Error) => { process.send?.({ id: message.id, ok: false, error: err.stack ?? String(err) } satisfies OpReply) }
+    ).finally(() => { if (message.op === 'stop') process.disconnect() })
+  })
+}
+
+/** Runs `task` for each of `count` items with at most `window` running. */
+export async function windowed (count: number, window: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < count) await task(next++)
+  }
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker))
+}
+
+/** Tracks received topic messages for waitReceived. */
+export class Inbox {
+  private received = 0
+  private lastAt = 0
+  private latencies: number[] = []
+  private waiter: { count: number, resolve: () => void } | undefined
+
+  add (sentAt: number): void {
+    this.received++
+    this.lastAt = now()
+    this.latencies.push(this.lastAt - sentAt)
+    if (this.waiter !== undefined && this.received >= this.waiter.count) this.waiter.resolve()
+  }
+
+  async wait (count: number, timeoutMs: number): Promise<{ received: number, lastAt: number, latencies: number[] }> {
+    if (this.received < count) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs)
+        this.waiter = { count, resolve: () => { clearTimeout(timer); resolve() } }
+      })
+      this.waiter = undefined
+    }
+    return { received: this.received, lastAt: this.lastAt, latencies: this.latencies }
+  }
+
+  reset (): void {
+    this.received = 0
+    this.lastAt = 0
+    this.latencies = []
+  }
+}
+
+/** RSS of a process, bytes, from /proc. */
+export async function rssOf (pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises')
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1])
+  return kib * 1024
+}

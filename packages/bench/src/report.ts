@@ -1,0 +1,49 @@
+import { cpus, totalmem } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import { format, spread } from './stats.js'
+import type { Figure, Target } from './stats.js'
+import { NODE22 } from './host.js'
+
+export interface RunInfo {
+  smoke: boolean
+  repeats: number
+  startedAt: Date
+  seconds: number
+  command: string
+}
+
+/** bench/RESULTS.md: the machine, each figure with min/median/max over the repeats, each target. */
+export function renderReport (run: RunInfo, figures: Figure[], targets: Target[], notes: string[]): string {
+  const cpu = cpus()
+  const lines = [
+    '# p2p-node benchmarks',
+    '',
+    `Written by \`${run.command}\` on ${run.startedAt.toISOString()} (${run.smoke ? 'SMOKE run: tiny counts, figures not meaningful' : 'full run'}, ${run.seconds.toFixed(0)} s).`,
+    'Every figure is the min / median / max over the repeats of its scenario; all implementations ran side by side in this one run.',
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${cpu.length} × ${cpu[0]?.model ?? 'unknown'}`,
+    `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- Runner: Node ${process.version}; hosts and the executable: Node ${execFileSync(NODE22, ['--version'], { encoding: 'utf8' }).trim()}`,
+    `- Repeats per scenario: ${run.repeats}`,
+    '',
+    '## Targets',
+    '',
+    '| Target | Measured | Result |',
+    '| --- | --- | --- |',
+    ...targets.map((t) => `| ${t.name} | ${t.detail} | ${t.pass === undefined ? 'NOT MEASURED' : t.pass ? 'PASS' : 'FAIL'} |`),
+    ''
+  ]
+  const scenarios = [...new Set(figures.map((f) => f.scenario))]
+  for (const scenario of scenarios) {
+    lines.push(`## ${scenario}`, '', '| Metric | Implementation | Unit | min | median | max |', '| --- | --- | --- | ---: | ---: | ---: |')
+    for (const f of figures.filter((figure) => figure.scenario === scenario)) {
+      const s = spread(f.values)
+      lines.push(`| ${f.metric}${f.note === undefined ? '' : ` (${f.note})`} | ${f.impl} | ${f.unit} | ${format(s.min, f.unit)} | ${format(s.median, f.unit)} | ${format(s.max, f.unit)} |`)
+    }
+    lines.push('')
+  }
+  if (notes.length > 0) lines.push('## Notes', '', ...notes.map((note) => `- ${note}`), '')
+  return lines.join('\n')
+}

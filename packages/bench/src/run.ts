@@ -1,0 +1,196 @@
+// pnpm bench [--smoke] [--out FILE] [--only direct,pubsub,startup,memory,scale]
+//
+// Runs every scenario, each implementation side by side in this one run, and
+// writes the tables to bench/RESULTS.md (or --out). Never fails on speed: a
+// missed target is a FAIL line in the report. Exits non-zero only if a
+// scenario could not run at all.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { parseArgs } from 'node:util'
+import { BINARY, Host, NODE22, REPO, pair } from './host.js'
+import type { HostKind } from './host.js'
+import { now, rssOf } from './host-protocol.js'
+import { quantile, spread } from './stats.js'
+import type { Figure, Target } from './stats.js'
+import { renderReport } from './report.js'
+import { measureStartup } from './startup.js'
+import { DISCOVERY_LIMIT_MS, measureScale } from './scale.js'
+
+const { values: flags } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(REPO, 'bench', 'RESULTS.md') },
+    only: { type: 'string' }
+  }
+})
+const smoke = flags.smoke ?? false
+const only = flags.only?.split(',')
+const P = smoke
+  ? { repeats: 1, direct: [[64, 200], [1024, 200], [65_536, 20]], rtt: 20, pubsub: 100, startup: 3, memory: 1_000, scale: [3], scalePublishes: 3 }
+  : { repeats: 3, direct: [[64, 20_000], [1024, 20_000], [65_536, 1_000]], rtt: 500, pubsub: 3_000, startup: 20, memory: 100_000, scale: [10, 25, 50], scalePublishes: 30 }
+/** Sends (or publishes) a host keeps unanswered at once. */
+const SEND_WINDOW = 256
+const PUBLISH_WINDOW = 50
+const MiB = 1024 * 1024
+
+const figures: Figure[] = []
+const notes: string[] = []
+const failures: string[] = []
+const record = (figure: Omit<Figure, 'values'>, value: number): void => {
+  const known = figures.find((f) => f.scenario === figure.scenario && f.metric === figure.metric && f.impl === figure.impl && f.unit === figure.unit)
+  if (known !== undefined) known.values.push(value)
+  else figures.push({ ...figure, values: [value] })
+}
+const log = (text: string): void => { process.stderr.write(`bench: ${text}\n`) }
+const wanted = (scenario: string): boolean => only === undefined || only.includes(scenario)
+
+/** Runs a scenario's body, turning a failure into a note rather than stopping the run. */
+async function attempt (what: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body()
+  } catch (err) {
+    failures.push(what)
+    notes.push(`${what} could not be measured: ${(err as Error).message.split('\n')[0]}`)
+    log(`${what} FAILED: ${(err as Error).stack ?? String(err)}`)
+  }
+}
+
+const DIRECT = '1. Direct send A→B'
+const PUBSUB = '2–3. Gossipsub publish→deliver (1 KiB)'
+const STARTUP = '4. Startup (exec until ready)'
+const MEMORY = '5. Memory (RSS of the process running libp2p)'
+const SCALE = '6. Scale: N sidecars and one bootstrap node'
+const IMPL: Record<HostKind, string> = { sidecar: 'sidecar', inproc: 'in-process', daemon: 'libp2p daemon' }
+
+async function direct (kind: HostKind): Promise<void> {
+  const [a, b] = await pair(kind) as [Host, Host]
+  try {
+    for (const [size, count] of P.direct as Array<[number, number]>) {
+      await a.call('sendBurst', { to: b.peerId, count: Math.max(10, count / 10), size, window: SEND_WINDOW }) // warm-up
+      const { ms } = await a.call('sendBurst', { to: b.peerId, count, size, window: SEND_WINDOW })
+      const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`
+      record({ scenario: DIRECT, metric: `throughput, ${label}`, impl: IMPL[kind], unit: 'msg/s', better: 'higher' }, count / ms * 1000)
+      record({ scenario: DIRECT, metric: `throughput, ${label}`, impl: IMPL[kind], unit: 'MB/s', better: 'higher' }, count * size / ms / 1000)
+    }
+    await b.call('echo', { enabled: true })
+    await a.call('rtt', { to: b.peerId, count: Math.max(10, P.rtt / 10), size: 1024 })
+    const { samples } = await a.call('rtt', { to: b.peerId, count: P.rtt, size: 1024 })
+    record({ scenario: DIRECT, metric: 'request/reply round trip p50, 1 KiB', impl: IMPL[kind], unit: 'ms', better: 'lower' }, quantile(samples, 0.5))
+    record({ scenario: DIRECT, metric: 'request/reply round trip p99, 1 KiB', impl: IMPL[kind], unit: 'ms', better: 'lower' }, quantile(samples, 0.99))
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+}
+
+async function pubsub (kind: HostKind): Promise<void> {
+  const [a, b] = await pair(kind) as [Host, Host]
+  const topic = 'bench'
+  try {
+    await b.call('subscribe', { topic })
+    await a.call('waitSubscribers', { topic, count: 1, timeoutMs: 20_000 })
+    const warm = Math.max(10, P.pubsub / 10)
+    await a.call('publishBurst', { topic, count: warm, size: 1024, window: PUBLISH_WINDOW })
+    await b.call('waitReceived', { count: warm, timeoutMs: 30_000 })
+    await b.call('resetReceived', {})
+    const started = now()
+    await a.call('publishBurst', { topic, count: P.pubsub, size: 1024, window: PUBLISH_WINDOW })
+    const got = await b.call('waitReceived', { count: P.pubsub, timeoutMs: 60_000 })
+    const seconds = (got.lastAt - started) / 1000
+    record({ scenario: PUBSUB, metric: 'delivered throughput', impl: IMPL[kind], unit: 'msg/s', better: 'higher' }, got.received / seconds)
+    record({ scenario: PUBSUB, metric: 'delivered', impl: IMPL[kind], unit: '%', better: 'higher' }, 100 * got.received / P.pubsub)
+    record({ scenario: PUBSUB, metric: 'publish→deliver latency p50', impl: IMPL[kind], unit: 'ms', better: 'lower' }, quantile(got.latencies, 0.5))
+    record({ scenario: PUBSUB, metric: 'publish→deliver latency p99', impl: IMPL[kind], unit: 'ms', better: 'lower' }, quantile(got.latencies, 0.99))
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+}
+
+async function memory (kind: HostKind): Promise<void> {
+  const [a, b] = await pair(kind) as [Host, Host]
+  try {
+    // Idle: connected, nothing sent, after the start-up work has settled.
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    const idle = await rssOf(b.pid)
+    record({ scenario: MEMORY, metric: 'idle RSS (receiver)', impl: IMPL[kind], unit: 'MiB', better: 'lower' }, idle / MiB)
+    await a.call('sendBurst', { to: b.peerId, count: P.memory, size: 1024, window: SEND_WINDOW })
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    const after = await rssOf(b.pid)
+    record({ scenario: MEMORY, metric: `RSS after ${P.memory.toLocaleString('en-US')} messages received`, impl: IMPL[kind], unit: 'MiB', better: 'lower' }, after / MiB)
+    record({ scenario: MEMORY, metric: 'growth', impl: IMPL[kind], unit: 'MiB', better: 'lower' }, (after - idle) / MiB)
+    record({ scenario: MEMORY, metric: 'RSS of the sender after sending them', impl: IMPL[kind], unit: 'MiB', better: 'lower' }, await rssOf(a.pid) / MiB)
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+}
+
+const median = (scenario: string, metric: string, impl: string, unit?: string): number => {
+  const figure = figures.find((f) => f.scenario === scenario && f.metric === metric && f.impl === impl && (unit === undefined || f.unit === unit))
+  return figure === undefined ? Number.NaN : spread(figure.values).median
+}
+
+function targets (): Target[] {
+  const list: Target[] = []
+  const ratio = (name: string, side: number, ref: number, min: number, refName: string): void => {
+    const r = side / ref
+    list.push({ name, detail: `${side.toFixed(0)} vs ${ref.toFixed(0)} msg/s ${refName}: ${(r * 100).toFixed(0)} % (target ≥ ${min * 100} %)`, pass: Number.isFinite(r) ? r >= min : undefined })
+  }
+  ratio('Direct 1 KiB throughput ≥ 80 % of in-process', median(DIRECT, 'throughput, 1 KiB', 'sidecar', 'msg/s'), median(DIRECT, 'throughput, 1 KiB', 'in-process', 'msg/s'), 0.8, 'in-process')
+  ratio('Pubsub throughput ≥ 80 % of in-process', median(PUBSUB, 'delivered throughput', 'sidecar'), median(PUBSUB, 'delivered throughput', 'in-process'), 0.8, 'in-process')
+  ratio('Pubsub throughput ≥ 2× the libp2p daemon', median(PUBSUB, 'delivered throughput', 'sidecar'), median(PUBSUB, 'delivered throughput', 'libp2p daemon'), 2, 'daemon')
+  const rtt = median(DIRECT, 'request/reply round trip p50, 1 KiB', 'sidecar')
+  const rttRef = median(DIRECT, 'request/reply round trip p50, 1 KiB', 'in-process')
+  list.push({ name: 'Request/reply p50 ≤ in-process + 0.3 ms', detail: `${rtt.toFixed(2)} ms vs ${rttRef.toFixed(2)} ms (+${(rtt - rttRef).toFixed(2)} ms)`, pass: Number.isFinite(rtt - rttRef) ? rtt - rttRef <= 0.3 : undefined })
+  const ready = median(STARTUP, 'exec until ready, median', './dist/p2p-node')
+  list.push({ name: 'Ready in ≤ 150 ms (median)', detail: `${ready.toFixed(0)} ms`, pass: Number.isFinite(ready) ? ready <= 150 : undefined })
+  const idle = median(MEMORY, 'idle RSS (receiver)', 'sidecar')
+  list.push({ name: 'Idle RSS ≤ 80 MB', detail: `${(idle * MiB / 1e6).toFixed(0)} MB`, pass: Number.isFinite(idle) ? idle * MiB <= 80e6 : undefined })
+  const growth = median(MEMORY, 'growth', 'sidecar')
+  list.push({ name: 'RSS growth ≤ 10 MB after 100 000 messages', detail: `${(growth * MiB / 1e6).toFixed(1)} MB after ${P.memory.toLocaleString('en-US')}`, pass: Number.isFinite(growth) ? growth * MiB <= 10e6 : undefined })
+  const n = Math.max(...P.scale)
+  const discovered = median(SCALE, `N = ${n}: everyone discovered everyone`, 'sidecar')
+  list.push({ name: `${n} sidecars: everyone discovered within 10 s`, detail: discovered === Number.POSITIVE_INFINITY ? `not within ${DISCOVERY_LIMIT_MS / 1000} s` : `${(discovered / 1000).toFixed(1)} s`, pass: Number.isNaN(discovered) ? undefined : discovered <= 10_000 })
+  const p99 = median(SCALE, `N = ${n}: publish→all delivered p99`, 'sidecar')
+  list.push({ name: `${n} sidecars: publish→all-delivered p99 ≤ 500 ms`, detail: `${p99.toFixed(0)} ms`, pass: Number.isFinite(p99) ? p99 <= 500 : undefined })
+  return list
+}
+
+const startedAt = new Date()
+log(`${smoke ? 'smoke' : 'full'} run, ${P.repeats} repeat(s); executable ${relative(REPO, BINARY)}, hosts on ${NODE22}`)
+for (let repeat = 0; repeat < P.repeats; repeat++) {
+  // Alternate which implementation goes first, so that neither always gets the cooler machine.
+  const order: HostKind[] = repeat % 2 === 0 ? ['sidecar', 'inproc'] : ['inproc', 'sidecar']
+  if (wanted('direct')) for (const kind of order) { log(`direct, ${kind}, repeat ${repeat + 1}`); await attempt(`direct send (${IMPL[kind]})`, async () => { await direct(kind) }) }
+  if (wanted('pubsub')) for (const kind of [...order, 'daemon'] as HostKind[]) { log(`pubsub, ${kind}, repeat ${repeat + 1}`); await attempt(`pubsub (${IMPL[kind]})`, async () => { await pubsub(kind) }) }
+}
+if (wanted('startup')) {
+  log('startup')
+  await attempt('startup', async () => {
+    const runs = await measureStartup(P.startup)
+    for (const [impl, samples] of Object.entries(runs)) {
+      record({ scenario: STARTUP, metric: 'exec until ready, median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
+      record({ scenario: STARTUP, metric: 'exec until ready, p90', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.9))
+    }
+  })
+}
+if (wanted('memory')) for (const kind of ['sidecar', 'inproc'] as HostKind[]) { log(`memory, ${kind}`); await attempt(`memory (${IMPL[kind]})`, async () => { await memory(kind) }) }
+if (wanted('scale')) {
+  for (const n of P.scale) {
+    log(`scale, N = ${n}`)
+    await attempt(`scale N = ${n}`, async () => {
+      const result = await measureScale(n, P.scalePublishes)
+      record({ scenario: SCALE, metric: `N = ${n}: everyone discovered everyone`, impl: 'sidecar', unit: 'ms', better: 'lower' }, result.discoveredMs)
+      record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p50`, impl: 'sidecar', unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.5))
+      record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p99`, impl: 'sidecar', unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.99))
+      record({ scenario: SCALE, metric: `N = ${n}: total RSS`, impl: 'sidecar', unit: 'MiB', better: 'lower', note: 'N nodes + bootstrap' }, result.totalRss / MiB)
+      if (result.complete < n) notes.push(`scale N = ${n}: only ${result.complete} of the ${n} nodes had found all the others within ${DISCOVERY_LIMIT_MS / 1000} s (reported as ∞)`)
+      if (result.missing > 0) notes.push(`scale N = ${n}: ${result.missing} deliveries of ${result.expected} did not arrive within 10 s of their publish`)
+    })
+  }
+}
+
+const out = flags.out as string
+mkdirSync(dirname(out), { recursive: true })
+const command = `pnpm bench${smoke ? ' --smoke' : ''}${only === undefined ? '' : ` --only ${only.join(',')}`}`
+writeFileSync(out, renderReport({ smoke, repeats: P.repeats, startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, command }, figures, targets(), notes))
+log(`wrote ${relative(process.cwd(), out)}`)
+process.exitCode = failures.length > 0 ? 1 : 0

@@ -1,0 +1,82 @@
+import { P2PNode } from '@p2p-node/sdk'
+import type { MessageEvent } from '@p2p-node/sdk'
+import { BINARY } from './host.js'
+import { now, rssOf } from './host-protocol.js'
+
+export interface ScaleResult {
+  /** From the subscribes until every node's discover listed every other node, ms; Infinity if that took over DISCOVERY_LIMIT_MS. */
+  discoveredMs: number
+  /** Nodes whose discover listed every other node in time. */
+  complete: number
+  /** Per publish: until the last of the other N − 1 nodes had it, ms. */
+  allDeliveredMs: number[]
+  /** RSS of every sidecar, the bootstrap node included, bytes. */
+  totalRss: number
+  expected: number
+  missing: number
+}
+
+const TOPIC = 'scale'
+/** How long the nodes may take to find each other before the scenario gives up on that figure, ms. */
+export const DISCOVERY_LIMIT_MS = 120_000
+
+/**
+ * N sidecars (SDK instances in this process) that know only a bootstrap node:
+ * each subscribes and calls discover until it has found all the others; then
+ * `publishes` messages from nodes in turn, each timed until every other node
+ * received it.
+ */
+export async function measureScale (n: number, publishes: number): Promise<ScaleResult> {
+  const options = { host: '127.0.0.1', binaryPath: BINARY, startTimeoutMs: 60_000, requestTimeoutMs: 60_000 }
+  const boot = new P2PNode({ ...options, args: ['--bootstrap-node'] })
+  const nodes: P2PNode[] = []
+  try {
+    await boot.start()
+    for (let i = 0; i < n; i += 10) {
+      const batch = Array.from({ length: Math.min(10, n - i) }, () => new P2PNode({ ...options, bootstrapPeers: [boot.addrs[0] as string] }))
+      nodes.push(...batch)
+      await Promise.all(batch.map(async (node) => await node.start()))
+    }
+    const arrivals = new Map<number, number[]>()
+    for (const node of nodes) {
+      node.on('message', (message: MessageEvent) => {
+        const data = message.data as { k?: number }
+        if (message.topic === TOPIC && typeof data.k === 'number') arrivals.get(data.k)?.push(now())
+      })
+    }
+
+    const started = now()
+    let complete = 0
+    await Promise.all(nodes.map(async (node) => {
+      await node.subscribe(TOPIC)
+      const deadline = Date.now() + DISCOVERY_LIMIT_MS
+      while (Date.now() < deadline) {
+        // A node this loaded can miss a discover's time limit: that is one more round, not a failure.
+        const found = await node.discover(TOPIC, { timeoutMs: 5_000 }).catch(() => ({ peers: [] }))
+        if (found.peers.length >= n - 1) {
+          complete++
+          return
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    }))
+    const discoveredMs = complete === n ? now() - started : Number.POSITIVE_INFINITY
+    const allDeliveredMs: number[] = []
+    let missing = 0
+    for (let k = 0; k < publishes; k++) {
+      const times: number[] = []
+      arrivals.set(k, times)
+      const sentAt = now()
+      await (nodes[k % n] as P2PNode).publish(TOPIC, { k })
+      const deadline = Date.now() + 10_000
+      while (times.length < n - 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+      missing += n - 1 - times.length
+      if (times.length === n - 1) allDeliveredMs.push(Math.max(...times) - sentAt)
+    }
+    let totalRss = await rssOf(boot.pid as number)
+    for (const node of nodes) totalRss += await rssOf(node.pid as number)
+    return { discoveredMs, complete, allDeliveredMs, totalRss, expected: publishes * (n - 1), missing }
+  } finally {
+    await Promise.all([boot, ...nodes].map(async (node) => { await node.stop().catch(() => {}) }))
+  }
+}

@@ -1,0 +1,36 @@
+// The benchmark's smoke run: every scenario, every implementation, tiny
+// counts, so that `pnpm bench` cannot rot. It asserts that each figure was
+// measured and reported, never how fast anything was.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const RUN = fileURLToPath(new URL('../src/run.ts', import.meta.url))
+
+test('pnpm bench --smoke measures every scenario side by side and writes the report', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'p2p-node-bench-'))
+  try {
+    const out = join(dir, 'RESULTS.md')
+    const run = spawnSync(process.execPath, ['--import', 'tsx', RUN, '--smoke', '--out', out], { encoding: 'utf8', timeout: 600_000 })
+    assert.equal(run.status, 0, `the smoke run failed:\n${run.stderr.slice(-3000)}`)
+    const report = readFileSync(out, 'utf8')
+    for (const section of ['## Machine', '## Targets', '## 1. Direct send', '## 2–3. Gossipsub', '## 4. Startup', '## 5. Memory', '## 6. Scale']) {
+      assert.ok(report.includes(section), `no ${section} section`)
+    }
+    for (const row of ['| throughput, 1 KiB | sidecar | msg/s |', '| throughput, 1 KiB | in-process | msg/s |', '| delivered throughput | libp2p daemon | msg/s |',
+      '| request/reply round trip p50, 1 KiB | sidecar |', '| exec until ready, median (3 runs) | ./dist/p2p-node |', '| idle RSS (receiver) | sidecar |', '| N = 3: total RSS (N nodes + bootstrap) | sidecar |']) {
+      const line = report.split('\n').find((l) => l.startsWith(row))
+      assert.ok(line !== undefined, `no row ${row}`)
+      assert.doesNotMatch(line, /n\/a/, `row without a figure: ${line}`)
+    }
+    const targets = report.split('\n').filter((l) => /\| (PASS|FAIL|NOT MEASURED) \|$/.test(l))
+    assert.equal(targets.length, 9, 'one line per target')
+    assert.ok(!targets.some((l) => l.endsWith('| NOT MEASURED |')), `a target was not measured:\n${targets.join('\n')}`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
