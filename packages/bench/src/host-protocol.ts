@@ -103,3 +103,11 @@ export async function rssOf (pid: number): Promise<number> {
   const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1])
   return kib * 1024
 }
+
+/** Private memory of a process (resident pages no other process shares), bytes, from /proc. */
+export async function privateOf (pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises')
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8')
+  const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(rollup)?.[1] ?? 0)
+  return (kib('Private_Clean') + kib('Private_Dirty')) * 1024
+}

@@ -83,3 +83,5 @@ export const HISTORY_MAX_PEERS = 16
 export const HISTORY_MAX_FRAME_BYTES = 8 * 1024 * 1024
 /** How long a peer's history request may take to serve, ms. */
 export const HISTORY_SERVE_TIMEOUT_MS = 30_000
+/** Publishes running at once; the others wait their turn, in order. */
+export const PUBLISH_CONCURRENCY = 16

@@ -1,4 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface'
+import type { Queue } from '@libp2p/utils'
+import type { PublishResult } from '@libp2p/gossipsub'
 import type { Libp2pNode } from './libp2p.js'
 import type { Names } from './names.js'
 import type { BanList } from './bans.js'
@@ -21,6 +23,13 @@ export interface NodeContext {
   topics: TopicDirectory
   topicPeers: TopicPeerExchange
   advertiser: TopicAdvertiser
+  /**
+   * Runs publishes a few at a time. Thousands started at once (a parent writing
+   * a burst of publish lines) starve the event loop long enough for handshakes
+   * and keep-alive pings to time out, and the connections that drop lose the
+   * messages on them; queued, they pace the burst instead.
+   */
+  publishing: Queue<PublishResult>
   config: NodeConfig
   /** Emits events that answer no command (peer_discovered, …). */
   events: EventSink

@@ -23,7 +23,8 @@ import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records
 export type Services = {
   identify: Identify
   ping: Ping
-  pubsub: GossipSub
+  /** The gossipsub service; its class also has getScore, which the exported interface leaves out. */
+  pubsub: GossipSub & { getScore: (peerId: string) => number }
   dht: KadDHT
 }
 
@@ -89,6 +90,11 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
       inboundConnectionThreshold: init.maxConnections,
       maxIncomingPendingConnections: Math.max(10, Math.ceil(init.maxConnections / 10))
     },
+    // A ping that waits behind megabytes of gossip on a busy connection is
+    // slow, not lost: aborting the connection then (libp2p's default) drops
+    // every message on it. Dead connections are still found by TCP and by
+    // yamux's keep-alive, and the ping times still feed `peers` latencyMs.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     peerDiscovery,
     connectionGater: init.connectionGater,
     nodeInfo: { name: 'p2p-node', version: VERSION, userAgent: `p2p-node/${VERSION}` },

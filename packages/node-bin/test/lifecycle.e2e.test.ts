@@ -64,6 +64,13 @@ describe('stopping', () => {
 })
 
 describe('starting', () => {
+  test('a run from start to shutdown writes nothing to stderr (no runtime warning, such as a rejected code cache)', async () => {
+    const node = await NodeProcess.start('quiet', { args: ['--host', '127.0.0.1'] })
+    await node.ok({ type: 'shutdown' })
+    assert.equal((await node.waitExit()).code, 0)
+    assert.equal(node.stderr, '')
+  })
+
   test('a port already in use is PORT_IN_USE on stdout and exit code 1', async () => {
     const server = createServer()
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -87,7 +87,9 @@ export const PeerInfoSchema = z.object({
   /** Topics the peer told us it subscribes to. */
   topics: z.array(TopicSchema),
   /** Lowest round-trip time, in ms, that libp2p's connection monitor measured over the connections to the peer; absent until measured. */
-  latencyMs: z.number().nonnegative().optional()
+  latencyMs: z.number().nonnegative().optional(),
+  /** The peer's gossipsub score as this node computes it (0 for a peer that has done nothing either way; below 0, it is pruned from this node's meshes). */
+  score: z.number().optional()
 })
 
 export const ConnectResultSchema = resultOf('connect', {

@@ -48,7 +48,7 @@ const results: Record<CommandType, ResultEvent> = {
   publish: { type: 'result', id: 5, command: 'publish', topic: 'chat', recipients: 2 },
   history: { type: 'result', id: 17, command: 'history', topic: 'chat', replayed: 200, peers: 2, answered: 2 },
   discover: { type: 'result', id: 6, command: 'discover', topic: 'chat', peers: [OTHER_PEER_ID] },
-  peers: { type: 'result', id: 7, command: 'peers', peers: [{ peerId: OTHER_PEER_ID, addrs: [OTHER_ADDR], topics: ['chat'], latencyMs: 0.4 }] },
+  peers: { type: 'result', id: 7, command: 'peers', peers: [{ peerId: OTHER_PEER_ID, addrs: [OTHER_ADDR], topics: ['chat'], latencyMs: 0.4, score: 0 }] },
   ping: { type: 'result', id: 9, command: 'ping', peerId: OTHER_PEER_ID, latencyMs: 0.7 },
   lookup: { type: 'result', id: 10, command: 'lookup', name: 'bob', peerId: OTHER_PEER_ID, addrs: [OTHER_ADDR] },
   dht_put: { type: 'result', id: 11, command: 'dht_put', key: 'services/gpu', expiresAt: 1_795_000_000_000 },

@@ -1,14 +1,14 @@
 import type { PeerInfo, PeersCommand, ResultFields } from '@p2p-node/protocol'
 import type { NodeContext } from '../context.js'
 
-/** Every connected peer with its connection addresses, announced topics and last measured round trip. */
+/** Every connected peer with its connection addresses, announced topics, last measured round trip and gossipsub score. */
 export async function peers (ctx: NodeContext, _cmd: PeersCommand): Promise<ResultFields<'peers'>> {
   const byPeer = new Map<string, PeerInfo>()
   for (const connection of ctx.node.getConnections()) {
     const peerId = connection.remotePeer.toString()
     let info = byPeer.get(peerId)
     if (info === undefined) {
-      info = { peerId, addrs: [], topics: ctx.topics.topicsOf(peerId) }
+      info = { peerId, addrs: [], topics: ctx.topics.topicsOf(peerId), score: ctx.node.services.pubsub.getScore(peerId) }
       byPeer.set(peerId, info)
     }
     const addr = connection.remoteAddr.toString()

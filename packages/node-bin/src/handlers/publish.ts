@@ -7,7 +7,8 @@ import type { NodeContext } from '../context.js'
  * Publishes to a gossipsub topic; NO_PEERS_SUBSCRIBED when no connected peer
  * is on it. A node subscribed to the topic also keeps the message in its
  * history (gossipsub hands it back, see emitSelf), so `recipients` leaves the
- * node itself out.
+ * node itself out. Publishes run PUBLISH_CONCURRENCY at a time (see
+ * ctx.publishing).
  */
 export async function publish (ctx: NodeContext, cmd: PublishCommand): Promise<ResultFields<'publish'>> {
   const { pubsub } = ctx.node.services
@@ -15,7 +16,7 @@ export async function publish (ctx: NodeContext, cmd: PublishCommand): Promise<R
   // Checked first: gossipsub publishes to nobody but the node itself without complaint.
   if (pubsub.getSubscribers(cmd.topic).length === 0) throw refused()
   try {
-    const { recipients } = await pubsub.publish(cmd.topic, encodePayload(cmd.data))
+    const { recipients } = await ctx.publishing.add(async () => await pubsub.publish(cmd.topic, encodePayload(cmd.data)))
     return { topic: cmd.topic, recipients: recipients.filter((peer) => !peer.equals(ctx.node.peerId)).length }
   } catch (err) {
     if ((err as Error).message === 'PublishError.NoPeersSubscribedToTopic') throw refused()
