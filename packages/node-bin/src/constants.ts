@@ -84,4 +84,4 @@ export const HISTORY_MAX_FRAME_BYTES = 8 * 1024 * 1024
 /** How long a peer's history request may take to serve, ms. */
 export const HISTORY_SERVE_TIMEOUT_MS = 30_000
 /** Publishes running at once; the others wait their turn, in order. */
-export const PUBLISH_CONCURRENCY = 16
+export const PUBLISH_CONCURRENCY = 64

@@ -187,7 +187,8 @@ export const ResultEventSchema = z.discriminatedUnion('command', [
   ShutdownResultSchema
 ])
 
-export const EventSchema = z.union([
+/** Any event, told apart by `type` (and a result by `command`), so a line is checked against its own schema only. */
+export const EventSchema = z.discriminatedUnion('type', [
   ReadyEventSchema,
   MessageEventSchema,
   PeerDiscoveredEventSchema,
