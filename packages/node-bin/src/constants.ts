@@ -81,6 +81,8 @@ export const HISTORY_SUMMARY_GRACE_MS = 1_000
 export const HISTORY_MAX_PEERS = 16
 /** Largest frame on the history protocol, bytes. */
 export const HISTORY_MAX_FRAME_BYTES = 8 * 1024 * 1024
+/** Catch-up: how long a peer may stay silent in the middle of a fetch before it is given up on, ms. */
+export const HISTORY_FETCH_IDLE_MS = 3_000
 /** How long a peer's history request may take to serve, ms. */
 export const HISTORY_SERVE_TIMEOUT_MS = 30_000
 /** Publishes running at once; the others wait their turn, in order. */

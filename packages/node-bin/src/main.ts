@@ -9,7 +9,7 @@ import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
 import { DirectMessaging } from './messaging.js'
 import { LineWriter, Logger, errorEvent } from './output.js'
-import { decodePayload } from './payload.js'
+import { emitWithPayload } from './payload.js'
 import { runStdioLoop } from './stdio-loop.js'
 import { TopicAdvertiser, TopicDirectory } from './topics.js'
 import { isAddressInUse } from './errors.js'
@@ -82,7 +82,7 @@ export async function main (init: MainInit): Promise<number> {
     maxMessageBytes: config.maxMessageBytes,
     maxMessagesPerSecond: config.maxMessagesPerSecond,
     onMessage: async (from, body) => {
-      writer.emit({ type: 'message', from: from.toString(), ...decodePayload(body) })
+      emitWithPayload((event) => { writer.emit(event) }, { type: 'message', from: from.toString() }, body)
       await writer.drained()
     }
   })
@@ -90,7 +90,7 @@ export async function main (init: MainInit): Promise<number> {
   const history = new HistoryService(node, node.services.pubsub, {
     store,
     log: log.child('history'),
-    deliver: (message) => { writer.emit({ type: 'message', from: message.from, topic: message.topic, ...decodePayload(message.data), replayed: true }) },
+    deliver: (message) => { emitWithPayload((event) => { writer.emit(event) }, { type: 'message', from: message.from, topic: message.topic, replayed: true }, message.data) },
     writable: async () => { await writer.writable() }
   })
   await history.start()
@@ -138,9 +138,9 @@ export async function main (init: MainInit): Promise<number> {
     // Kept for peers catching up; delivered unless a catch-up delivered it first.
     // The node's own messages come back here (emitSelf) only to be kept.
     if (!history.record(message) || message.from.equals(node.peerId)) return
-    const line = { type: 'message' as const, from: message.from.toString(), topic: message.topic, ...decodePayload(message.data) }
     // A message dropped for a full stdout counts as unseen, so that a catch-up can bring it back.
-    if (!writer.emitDroppable(line)) history.unsee(message)
+    const queued = emitWithPayload((event) => writer.emitDroppable(event), { type: 'message', from: message.from.toString(), topic: message.topic }, message.data)
+    if (!queued) history.unsee(message)
   })
 
   const ready = { type: 'ready' as const, peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(String), protocolVersion: PROTOCOL_VERSION }

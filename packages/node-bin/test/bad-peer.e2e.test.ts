@@ -62,6 +62,16 @@ describe('a peer that breaks the message protocol', () => {
     assert.equal(target.all('message').length, 0)
   })
 
+  test('JSON nested too deeply to print back is delivered as dataBase64, and the node goes on', async () => {
+    const stream = await open()
+    const deep = '['.repeat(50_000) + ']'.repeat(50_000)
+    stream.send(frame(1, new TextEncoder().encode(deep)))
+    const message = await target.waitFor((e) => e.type === 'message' && e.dataBase64 !== undefined, 'the deep message, as dataBase64')
+    assert.equal(Buffer.from(message.dataBase64, 'base64').toString(), deep)
+    assert.equal(message.from, rogue.peerId.toString())
+    await target.ok({ type: 'peers' })
+  })
+
   test('a length prefix announcing 100 MB: reset before anything is buffered', async () => {
     const stream = await open()
     stream.send(Uint8Array.from([...varint.encode(100_000_000), 0, 0, 0, 0, 1]))

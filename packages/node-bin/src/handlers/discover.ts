@@ -6,6 +6,8 @@ import type { NodeContext } from '../context.js'
 
 /** discover asks at most this many of the topic peers it found for theirs. */
 const EXCHANGE_PEERS = 16
+/** Most peers, learnt from topic peers, that one discover dials. */
+const MAX_TOLD_DIALS = 64
 /** Most providers a DHT lookup returns (kad-dht's K). */
 const PROVIDER_LIMIT = 20
 
@@ -56,7 +58,9 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const reachable = await dialled(found.values())
   // A provider lookup stops at 20 providers: the topic peers found know the others.
   const asked = sample(reachable, EXCHANGE_PEERS)
-  reachable.push(...await dialled(await ctx.topicPeers.ask(asked, cmd.topic, signal)))
+  const known = new Set(reachable.map(String))
+  const told = (await ctx.topicPeers.ask(asked, cmd.topic, signal)).filter((peerId) => !known.has(peerId.toString()))
+  reachable.push(...await dialled(told.slice(0, MAX_TOLD_DIALS)))
 
   const peers: string[] = []
   for (const peerId of reachable) {

@@ -67,6 +67,12 @@ export function fromJson (topic: string, value: unknown): HistoryMessage | undef
   if (typeof value !== 'object' || value === null) return undefined
   const json = value as Partial<Record<keyof HistoryMessageJson, unknown>>
   if (typeof json.from !== 'string' || json.from.length > 128) return undefined
+  // One origin, one spelling: a CID form of the same peer id would make the same message look new.
+  try {
+    if (peerIdFromString(json.from).toString() !== json.from) return undefined
+  } catch {
+    return undefined
+  }
   if (typeof json.seqno !== 'string' || !SEQNO_HEX.test(json.seqno)) return undefined
   if (typeof json.data !== 'string' || !BASE64.test(json.data)) return undefined
   if (typeof json.signature !== 'string' || !BASE64.test(json.signature)) return undefined

@@ -1,9 +1,10 @@
 import { lpStream } from '@libp2p/utils'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { GossipSub, SignedMessage } from '@libp2p/gossipsub'
 import { MAX_HISTORY_LIMIT } from '@p2p-node/protocol'
 import type { CatchUp, HistoryRange } from '@p2p-node/protocol'
-import { HISTORY_MAX_FRAME_BYTES, HISTORY_MAX_PEERS, HISTORY_PROTOCOL, HISTORY_SERVE_TIMEOUT_MS, HISTORY_SUMMARY_GRACE_MS } from '../constants.js'
+import { HISTORY_FETCH_IDLE_MS, HISTORY_MAX_FRAME_BYTES, HISTORY_MAX_PEERS, HISTORY_PROTOCOL, HISTORY_SERVE_TIMEOUT_MS, HISTORY_SUMMARY_GRACE_MS } from '../constants.js'
 import type { Libp2pNode } from '../libp2p.js'
 import type { Logger } from '../output.js'
 import { fromGossipsub, fromJson, messageId, toJson, verifySignature } from './message.js'
@@ -40,6 +41,8 @@ interface Wanted {
 
 /** A peer is given this many chances (rounds) to be replaced when it fails to serve a message. */
 const FETCH_ROUNDS = 3
+/** Messages asked for in one fetch request (a server refuses more). */
+const FETCH_BATCH = 64
 
 export interface HistoryServiceInit {
   store: HistoryStore
@@ -94,11 +97,13 @@ export class HistoryService {
     const release = async (messages: HistoryMessage[]): Promise<void> => {
       for (const message of messages) {
         // A message that arrived live in the meantime is not delivered again.
-        if (!this.init.store.add({ ...message, receivedAt: Date.now() })) continue
+        // Kept with the time the serving peer received it, so it ages out of every history alike.
+        if (!this.init.store.add({ ...message, receivedAt: Math.min(message.receivedAt, Date.now()) })) continue
         this.init.deliver(message)
         replayed++
       }
-      await this.init.writable()
+      // Bounded by the catch-up's limit: a parent that stopped reading does not hold it up for ever.
+      await raceSignal(this.init.writable(), signal).catch(() => {})
     }
 
     for (const item of wanted) if (item.kept !== undefined) await release(order.arrived(item.kept))
@@ -112,10 +117,24 @@ export class HistoryService {
           unserved.push(item)
           continue
         }
-        byHolder.set(holder, [...byHolder.get(holder) ?? [], item])
+        const items = byHolder.get(holder)
+        if (items === undefined) byHolder.set(holder, [item])
+        else items.push(item)
       }
       const failed: Wanted[][] = await Promise.all([...byHolder].map(async ([peer, items]) => {
-        return await this.fetch(peer, topic, items, signal, async (message) => { await release(order.arrived(message)) })
+        // In batches, so that what a peer sends ahead of our reading stays small.
+        const missed: Wanted[] = []
+        for (let i = 0; i < items.length && !signal.aborted; i += FETCH_BATCH) {
+          const batch = items.slice(i, i + FETCH_BATCH)
+          const left = await this.fetch(peer, topic, batch, signal, async (message) => { await release(order.arrived(message)) })
+          missed.push(...left)
+          // A peer that failed a batch is not asked for the rest: other holders are, next round.
+          if (left.length > 0) {
+            missed.push(...items.slice(i + FETCH_BATCH))
+            break
+          }
+        }
+        return missed
       }))
       pending = failed.flat()
       for (const item of unserved) await release(order.givenUp(item.from, item.seqno))
@@ -185,12 +204,15 @@ export class HistoryService {
       await stream.close({ signal })
       if (!Array.isArray(answer.origins) || !Array.isArray(answer.ids) || answer.ids.length > MAX_HISTORY_LIMIT) throw new BadPeerError('sent a malformed summary')
       const origins = answer.origins
+      if (!origins.every(isCanonicalPeerId)) throw new BadPeerError('sent a summary with an origin that is not a peer id in its usual form')
+      const now = Date.now()
       return answer.ids.map((entry: unknown): SummaryEntry => {
         if (!Array.isArray(entry) || entry.length !== 3) throw new BadPeerError('sent a malformed summary')
         const [index, seqno, receivedAt] = entry as unknown[]
         const from = origins[index as number]
-        if (typeof from !== 'string' || typeof seqno !== 'string' || !/^[0-9a-f]{1,16}$/.test(seqno) || typeof receivedAt !== 'number') throw new BadPeerError('sent a malformed summary')
-        return [from, BigInt(`0x${seqno}`), receivedAt]
+        if (typeof from !== 'string' || typeof seqno !== 'string' || !/^[0-9a-f]{1,16}$/.test(seqno) || typeof receivedAt !== 'number' || !Number.isFinite(receivedAt)) throw new BadPeerError('sent a malformed summary')
+        // A time in the future would push real messages out of a `limit`.
+        return [from, BigInt(`0x${seqno}`), Math.min(receivedAt, now)]
       })
     } catch (err) {
       stream.abort(err as Error)
@@ -214,7 +236,8 @@ export class HistoryService {
       const lp = lpStream(stream, { maxDataLength: HISTORY_MAX_FRAME_BYTES })
       await lp.write(this.encode({ topic, want } satisfies FetchRequest), { signal })
       while (left.size > 0) {
-        const message = fromJson(topic, this.parse(await lp.read({ signal })))
+        // A peer that goes quiet is given up on well before the whole catch-up's limit.
+        const message = fromJson(topic, this.parse(await lp.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(HISTORY_FETCH_IDLE_MS)]) })))
         if (message === undefined) throw new BadPeerError('sent a malformed history message')
         const id = messageId(message.from, message.seqno)
         if (!left.has(id)) throw new BadPeerError('sent a history message that was not asked for')
@@ -247,17 +270,22 @@ export class HistoryService {
       const { topic } = request
       if (request.want !== undefined) {
         if (typeof request.want !== 'object' || request.want === null) throw new Error('malformed want')
+        const ids = new Set<string>()
         for (const [from, seqnos] of Object.entries(request.want)) {
           if (!Array.isArray(seqnos)) throw new Error('malformed want')
           for (const seqno of seqnos) {
             if (typeof seqno !== 'string' || !/^[0-9a-f]{1,16}$/.test(seqno)) throw new Error('malformed want')
-            const message = this.init.store.get(topic, messageId(from, BigInt(`0x${seqno}`)))
-            if (message !== undefined) await lp.write(this.encode(toJson(message)), { signal })
+            ids.add(messageId(from, BigInt(`0x${seqno}`)))
+            if (ids.size > FETCH_BATCH) throw new Error(`want lists more than ${FETCH_BATCH} messages`)
           }
+        }
+        for (const id of ids) {
+          const message = this.init.store.get(topic, id)
+          if (message !== undefined) await lp.write(this.encode(toJson(message)), { signal })
         }
       } else {
         const since = typeof request.since === 'number' ? request.since : undefined
-        const limit = typeof request.limit === 'number' && request.limit > 0 ? Math.min(request.limit, MAX_HISTORY_LIMIT) : undefined
+        const limit = typeof request.limit === 'number' && request.limit > 0 ? Math.min(request.limit, MAX_HISTORY_LIMIT) : MAX_HISTORY_LIMIT
         const entries = this.init.store.summary(topic, { since, limit })
         const origins = new Map<string, number>()
         const ids = entries.map(([from, seqno, receivedAt]) => {
@@ -287,6 +315,30 @@ export class HistoryService {
     }
     if (typeof value !== 'object' || value === null) throw new BadPeerError('sent a frame that is not a JSON object')
     return value
+  }
+}
+
+/** True for a peer id in the form libp2p prints it (not one of its CID spellings, which would name the same origin twice). */
+function isCanonicalPeerId (value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 128) return false
+  try {
+    return peerIdFromString(value).toString() === value
+  } catch {
+    return false
+  }
+}
+
+/** Resolves like `promise`, or rejects once the signal aborts. */
+async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
+      onAbort = () => { reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })])
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
   }
 }
 
