@@ -55,13 +55,47 @@ export function serveOps (ops: HostOps): void {
   })
 }
 
-/** Runs `task` for each of `count` items with at most `window` running. */
-export async function windowed (count: number, window: number, task: (i: number) => Promise<unknown>): Promise<void> {
+/** Runs `task` for each of `count` items with at most `window` running; resolves with the time it all took. */
+export async function burst (count: number, window: number, task: (i: number) => Promise<unknown>): Promise<{ ms: number }> {
+  const started = now()
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < count) await task(next++)
   }
   await Promise.all(Array.from({ length: Math.min(window, count) }, worker))
+  return { ms: now() - started }
+}
+
+/** Sequential request/reply round trips to an echoing peer: the host calls `answered(i)` when the echo of request i arrives. */
+export class RoundTrips {
+  private readonly waiting = new Map<number, () => void>()
+
+  answered (i: number): void {
+    this.waiting.get(i)?.()
+  }
+
+  /** Sends request i with `send(i)` and waits for its echo, `count` times; resolves with each duration, ms. */
+  async measure (count: number, send: (i: number) => Promise<unknown>): Promise<{ samples: number[] }> {
+    const samples: number[] = []
+    for (let i = 0; i < count; i++) {
+      const started = now()
+      const answered = new Promise<void>((resolve) => { this.waiting.set(i, resolve) })
+      await send(i)
+      await answered
+      this.waiting.delete(i)
+      samples.push(now() - started)
+    }
+    return { samples }
+  }
+}
+
+/** waitSubscribers for every host: polls `subscribers()` (nothing announces a subscription's arrival) until it reaches `count`. */
+export async function untilSubscribers (subscribers: () => Promise<number> | number, { topic, count, timeoutMs }: { topic: string, count: number, timeoutMs: number }): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (await subscribers() < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} subscribers on ${topic} after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }
 
 /** Tracks received topic messages for waitReceived. */

@@ -12,7 +12,7 @@ import { createClient } from '@libp2p/daemon-client'
 import type { DaemonClient, Subscription } from '@libp2p/daemon-client'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
-import { Inbox, now, payload, serveOps, windowed } from '../host-protocol.js'
+import { Inbox, burst, payload, serveOps, untilSubscribers } from '../host-protocol.js'
 
 const SERVER_MAIN = fileURLToPath(new URL('./daemon-server-main.ts', import.meta.url))
 /** The bench package, from which `--import tsx` resolves. */
@@ -122,11 +122,7 @@ serveOps({
   },
   async waitSubscribers ({ topic, count, timeoutMs }) {
     if (typeof client.pubsub.getSubscribers !== 'function') throw new Error('this daemon client cannot list a topic\'s subscribers (pubsub.getSubscribers)')
-    const deadline = Date.now() + timeoutMs
-    while ((await client.pubsub.getSubscribers(topic)).length < count) {
-      if (Date.now() > deadline) throw new Error(`fewer than ${count} subscribers on ${topic} after ${timeoutMs} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    await untilSubscribers(async () => (await client.pubsub.getSubscribers(topic)).length, { topic, count, timeoutMs })
   },
   echo: notMeasured,
   sendBurst: notMeasured,
@@ -134,9 +130,7 @@ serveOps({
   async publishBurst ({ topic, count, size, window }) {
     // Each publish is one request on a control connection of its own, answered
     // once gossipsub has published.
-    const started = now()
-    await windowed(count, window, async (i) => { await client.pubsub.publish(topic, encode(payload(i, size))) })
-    return { ms: now() - started }
+    return await burst(count, window, async (i) => { await client.pubsub.publish(topic, encode(payload(i, size))) })
   },
   async waitReceived ({ count, timeoutMs }) {
     const result = await inbox.wait(subscriptionError === undefined ? count : 0, timeoutMs)

@@ -11,12 +11,12 @@ import type { Libp2pNode } from '../../../node-bin/src/libp2p.js'
 import { DirectMessaging } from '../../../node-bin/src/messaging.js'
 import { Logger } from '../../../node-bin/src/output.js'
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../node-bin/src/constants.js'
-import { Inbox, now, payload, serveOps, windowed } from '../host-protocol.js'
+import { Inbox, RoundTrips, burst, payload, serveOps, untilSubscribers } from '../host-protocol.js'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const inbox = new Inbox()
-const replies = new Map<number, () => void>()
+const roundTrips = new RoundTrips()
 let node: Libp2pNode
 let messaging: DirectMessaging
 let echo = false
@@ -34,7 +34,7 @@ serveOps({
         // Parsed as the sidecar parses it, to hand the same value to its parent.
         const data = JSON.parse(decoder.decode(body)) as { i: number }
         if (echo) void messaging.send(from, body, AbortSignal.timeout(30_000)).catch(() => {})
-        replies.get(data.i)?.()
+        roundTrips.answered(data.i)
       }
     })
     await messaging.start()
@@ -54,38 +54,21 @@ serveOps({
     node.services.pubsub.subscribe(topic)
   },
   async waitSubscribers ({ topic, count, timeoutMs }) {
-    const deadline = Date.now() + timeoutMs
-    while (node.services.pubsub.getSubscribers(topic).length < count) {
-      if (Date.now() > deadline) throw new Error(`fewer than ${count} subscribers on ${topic} after ${timeoutMs} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    await untilSubscribers(async () => node.services.pubsub.getSubscribers(topic).length, { topic, count, timeoutMs })
   },
   async echo ({ enabled }) {
     echo = enabled
   },
   async sendBurst ({ to, count, size, window }) {
     const peer = peerIdFromString(to)
-    const started = now()
-    await windowed(count, window, async (i) => { await messaging.send(peer, encode(payload(i, size)), AbortSignal.timeout(60_000)) })
-    return { ms: now() - started }
+    return await burst(count, window, async (i) => { await messaging.send(peer, encode(payload(i, size)), AbortSignal.timeout(60_000)) })
   },
   async rtt ({ to, count, size }) {
     const peer = peerIdFromString(to)
-    const samples: number[] = []
-    for (let i = 0; i < count; i++) {
-      const started = now()
-      const answered = new Promise<void>((resolve) => { replies.set(i, resolve) })
-      await messaging.send(peer, encode(payload(i, size)), AbortSignal.timeout(30_000))
-      await answered
-      replies.delete(i)
-      samples.push(now() - started)
-    }
-    return { samples }
+    return await roundTrips.measure(count, async (i) => { await messaging.send(peer, encode(payload(i, size)), AbortSignal.timeout(30_000)) })
   },
   async publishBurst ({ topic, count, size, window }) {
-    const started = now()
-    await windowed(count, window, async (i) => { await node.services.pubsub.publish(topic, encode(payload(i, size))) })
-    return { ms: now() - started }
+    return await burst(count, window, async (i) => { await node.services.pubsub.publish(topic, encode(payload(i, size))) })
   },
   async waitReceived ({ count, timeoutMs }) {
     return await inbox.wait(count, timeoutMs)

@@ -2,10 +2,10 @@
 // and drives it over stdio through the SDK, as an agent would.
 import { P2PNode } from '@p2p-node/sdk'
 import type { MessageEvent } from '@p2p-node/sdk'
-import { Inbox, now, payload, serveOps, windowed } from '../host-protocol.js'
+import { Inbox, RoundTrips, burst, payload, serveOps, untilSubscribers } from '../host-protocol.js'
 
 const inbox = new Inbox()
-const replies = new Map<number, () => void>()
+const roundTrips = new RoundTrips()
 let node: P2PNode
 let echo = false
 
@@ -20,7 +20,7 @@ serveOps({
         return
       }
       if (echo) void node.send(message.from, data).catch(() => {})
-      replies.get(data.i)?.()
+      roundTrips.answered(data.i)
     })
     return { ...info, pid: node.pid as number }
   },
@@ -31,36 +31,19 @@ serveOps({
     await node.subscribe(topic)
   },
   async waitSubscribers ({ topic, count, timeoutMs }) {
-    const deadline = Date.now() + timeoutMs
-    while ((await node.peers()).peers.filter((peer) => peer.topics.includes(topic)).length < count) {
-      if (Date.now() > deadline) throw new Error(`fewer than ${count} subscribers on ${topic} after ${timeoutMs} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    await untilSubscribers(async () => (await node.peers()).peers.filter((peer) => peer.topics.includes(topic)).length, { topic, count, timeoutMs })
   },
   async echo ({ enabled }) {
     echo = enabled
   },
   async sendBurst ({ to, count, size, window }) {
-    const started = now()
-    await windowed(count, window, async (i) => { await node.send(to, payload(i, size)) })
-    return { ms: now() - started }
+    return await burst(count, window, async (i) => { await node.send(to, payload(i, size)) })
   },
   async rtt ({ to, count, size }) {
-    const samples: number[] = []
-    for (let i = 0; i < count; i++) {
-      const started = now()
-      const answered = new Promise<void>((resolve) => { replies.set(i, resolve) })
-      await node.send(to, payload(i, size))
-      await answered
-      replies.delete(i)
-      samples.push(now() - started)
-    }
-    return { samples }
+    return await roundTrips.measure(count, async (i) => { await node.send(to, payload(i, size)) })
   },
   async publishBurst ({ topic, count, size, window }) {
-    const started = now()
-    await windowed(count, window, async (i) => { await node.publish(topic, payload(i, size)) })
-    return { ms: now() - started }
+    return await burst(count, window, async (i) => { await node.publish(topic, payload(i, size)) })
   },
   async waitReceived ({ count, timeoutMs }) {
     return await inbox.wait(count, timeoutMs)
