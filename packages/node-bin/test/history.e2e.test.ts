@@ -141,8 +141,9 @@ describe('catching up on a topic', () => {
       await f.waitFor((e) => e.type === 'peer_connected' && e.peerId === silent.peerId.toString(), 'peer_connected to the silent peer')
       // The catch-up may take 60 s; it must not wait for the silent peer that long.
       const reply = await f.ok({ type: 'history', topic: 'ranges', timeoutMs: 60_000 })
-      assert.equal(reply.peers, 2)
-      assert.equal(reply.answered, 1)
+      // F may also have met D or E through the DHT by now; every peer but the silent one answers.
+      assert.ok(reply.peers >= 2, `asked ${String(reply.peers)} peers`)
+      assert.equal(reply.answered, reply.peers - 1)
       assert.equal(reply.replayed, 30)
       assert.equal(topicMessages(f, 'ranges').length, 30)
     } finally {
