@@ -251,7 +251,7 @@ class P2PNode:
         return self.request({"type": "publish", "topic": topic, "data": data})
 
     def discover(self, topic: str, timeout_ms: int | None = None) -> list[str]:
-        """Finds and connects to peers on a topic; returns their peer ids."""
+        """Finds peers on a topic and connects to up to 8 of them; returns the ids of all found."""
         return self.request(_fields(type="discover", topic=topic, timeoutMs=timeout_ms),
                             2 * _timeout_for(timeout_ms))["peers"]
 

@@ -56,6 +56,12 @@ export const DEFAULT_STDOUT_BUFFER_BYTES = 4 * 1024 * 1024
 export const SEND_TIMEOUT_MS = 10_000
 /** connect: how long each bootstrap dial may take, ms. */
 export const DIAL_TIMEOUT_MS = 10_000
+/**
+ * How often libp2p's connection monitor pings each connected peer (its default
+ * is 10 s). Each ping opens a stream on both ends: with 50 connected peers,
+ * pinging every 10 s took most of an idle node's CPU.
+ */
+export const CONNECTION_PING_INTERVAL_MS = 60_000
 /** discover: how long the DHT provider lookup may take, ms. */
 export const DISCOVER_TIMEOUT_MS = 10_000
 /** subscribe: how long advertising the topic in the DHT may take, ms. */

@@ -17,7 +17,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Identify } from '@libp2p/identify'
 import type { DhtMode } from './config.js'
-import { DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
+import { CONNECTION_PING_INTERVAL_MS, DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
 import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records.js'
 
 export type Services = {
@@ -94,7 +94,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
     // slow, not lost: aborting the connection then (libp2p's default) drops
     // every message on it. Dead connections are still found by TCP and by
     // yamux's keep-alive, and the ping times still feed `peers` latencyMs.
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    connectionMonitor: { abortConnectionOnPingFailure: false, pingInterval: CONNECTION_PING_INTERVAL_MS },
     peerDiscovery,
     connectionGater: init.connectionGater,
     nodeInfo: { name: 'p2p-node', version: VERSION, userAgent: `p2p-node/${VERSION}` },

@@ -33,3 +33,34 @@ test('discover finds a topic peer through the topic peers it is connected to, wi
   await c.waitFor((e) => e.type === 'peer_discovered' && e.peerId === a.peerId, 'peer_discovered A')
   assert.ok((await c.ok({ type: 'peers' })).peers.some((p: any) => p.peerId === a.peerId), 'C is connected to A')
 })
+
+// DHT clients again (the node all others start from too), so that no DHT
+// query or routing table check opens connections: each node is connected to
+// that first node only, until discover dials. It does not subscribe, like a
+// bootstrap node, yet knows every subscriber connected to it.
+test('discover reports every topic peer but connects to only 8 of them; send reaches one it did not dial', async () => {
+  const start = async (label: string, args: string[]): Promise<NodeProcess> => {
+    const node = await NodeProcess.start(label, { args: ['--host', '127.0.0.1', '--dht-mode', 'client', ...args] })
+    nodes.push(node)
+    return node
+  }
+  const boot = await start('boot', [])
+  const joined = ['--bootstrap', boot.addr]
+  const members = await Promise.all(Array.from({ length: 12 }, async (_, i) => await start(`M${i}`, joined)))
+  const seeker = await start('seeker', joined)
+  // With no DHT server, each subscribe gives up advertising after 10 s and replies advertised: false.
+  await Promise.all(members.map(async (member) => await member.ok({ type: 'subscribe', topic: 'crowd' }, 15_000)))
+  await eventually(async () => (await boot.ok({ type: 'peers' })).peers.filter((p: any) => p.topics.includes('crowd')).length === members.length ? true : undefined, 'the first node sees the 12 subscriptions')
+
+  // The seeker does not subscribe: all it knows comes from the first node's answer.
+  const found = await seeker.ok({ type: 'discover', topic: 'crowd', timeoutMs: 5_000 })
+  const memberIds = members.map((member) => member.peerId).sort()
+  assert.deepEqual([...found.peers].sort(), memberIds)
+  for (const id of memberIds) await seeker.waitFor((e) => e.type === 'peer_discovered' && e.peerId === id, `peer_discovered ${id}`)
+  const connected = new Set((await seeker.ok({ type: 'peers' })).peers.map((p: any) => p.peerId))
+  assert.equal(memberIds.filter((id) => connected.has(id)).length, 8, 'connected to exactly 8 of the 12 topic peers')
+
+  const notDialled = members.find((member) => !connected.has(member.peerId)) as NodeProcess
+  await seeker.ok({ type: 'send', peerId: notDialled.peerId, data: 'found, not dialled' })
+  await notDialled.waitFor((e) => e.type === 'message' && e.from === seeker.peerId && e.data === 'found, not dialled', 'the message to a peer discover did not dial')
+})

@@ -71,6 +71,20 @@ describe('starting', () => {
     assert.equal(node.stderr, '')
   })
 
+  test('a parent that closed its end of stderr still gets a working node (DEBUG logging on)', async () => {
+    const node = new NodeProcess('no-stderr', { env: { ...process.env, DEBUG: 'libp2p:*' } })
+    // Every debug line the node writes now fails with EPIPE.
+    node.proc.stderr.destroy()
+    try {
+      await node.waitFor((e) => e.type === 'ready', 'ready')
+      assert.ok(Array.isArray((await node.ok({ type: 'peers' })).peers))
+      await node.ok({ type: 'shutdown' })
+      assert.equal((await node.waitExit(STOP_BOUND_MS)).code, 0)
+    } finally {
+      await node.kill()
+    }
+  })
+
   test('a port already in use is PORT_IN_USE on stdout and exit code 1', async () => {
     const server = createServer()
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -53,7 +53,7 @@ export const HistoryCommandSchema = HistoryRangeSchema.extend({
   timeoutMs: TimeoutMsSchema.optional()
 })
 
-/** Find and dial peers subscribed to a topic. */
+/** Find peers subscribed to a topic and connect to enough of them for gossipsub. */
 export const DiscoverCommandSchema = z.object({
   type: z.literal('discover'),
   id: RequestIdSchema.optional(),

@@ -126,7 +126,7 @@ export const PublishResultSchema = resultOf('publish', {
 export const HistoryResultSchema = resultOf('history', { topic: TopicSchema, ...CatchUpSchema.shape })
 export const DiscoverResultSchema = resultOf('discover', {
   topic: TopicSchema,
-  /** Every peer found on the topic, newly or already known. */
+  /** Every peer found on the topic, newly or already known, connected or not. */
   peers: z.array(PeerIdStringSchema)
 })
 export const PeersResultSchema = resultOf('peers', { peers: z.array(PeerInfoSchema) })

@@ -4,66 +4,82 @@ import { DISCOVER_TIMEOUT_MS } from '../constants.js'
 import { topicKey } from '../topics.js'
 import type { NodeContext } from '../context.js'
 
-/** discover asks at most this many of the topic peers it found for theirs. */
+/** discover asks at most this many connected peers (topic peers first) for their topic peers. */
 const EXCHANGE_PEERS = 16
-/** Most peers, learnt from topic peers, that one discover dials. */
-const MAX_TOLD_DIALS = 64
+/**
+ * discover dials peers it was told of only while fewer than this many topic
+ * peers are connected: enough for a gossipsub mesh (D = 6) with some to spare,
+ * without every node of a big topic connecting to every other.
+ */
+export const TOPIC_CONNECTIONS_TARGET = 8
 /** Most providers a DHT lookup returns (kad-dht's K). */
 const PROVIDER_LIMIT = 20
 
 /**
- * Finds peers on a topic (gossipsub's subscribers plus the topic's DHT
- * providers), dials the ones not yet connected, emits peer_discovered once per
- * peer and topic, and returns every peer found that is now connected.
- * timeoutMs bounds the whole command (the DHT lookup gets half of it); a
- * lookup cut short returns what it found.
+ * Finds peers on a topic, in three steps, each bounded by the command's
+ * timeoutMs (the DHT lookup gets at most half of it):
+ *
+ * 1. the peers gossipsub knows to subscribe to it (connected ones);
+ * 2. the topic peers that up to EXCHANGE_PEERS connected peers know of, topic
+ *    peers asked first (a bootstrap node that does not subscribe still knows
+ *    every subscriber connected to it); those peers are connected to what they
+ *    tell, so what they tell is live;
+ * 3. unless 20 are known by then, the topic's DHT providers. A provider record
+ *    can outlive its node, so a provider is reported only once dialled.
+ *
+ * It then dials told peers, at random, until TOPIC_CONNECTIONS_TARGET topic
+ * peers are connected, emits peer_discovered once per peer and topic, and
+ * returns every peer found (connected or not).
  */
 export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise<ResultFields<'discover'>> {
   const { node } = ctx
   const timeoutMs = cmd.timeoutMs ?? DISCOVER_TIMEOUT_MS
-  // The whole command ends within timeoutMs; the DHT lookup may take half of it.
   const signal = AbortSignal.timeout(timeoutMs)
-  const lookup = AbortSignal.timeout(Math.ceil(timeoutMs / 2))
   const found = new Map<string, PeerId>()
-  for (const peerId of node.services.pubsub.getSubscribers(cmd.topic)) found.set(peerId.toString(), peerId)
-
-  // The DHT lists at most PROVIDER_LIMIT providers: a node that already has
-  // that many topic peers learns more from them than from the DHT.
-  if (found.size < PROVIDER_LIMIT) {
+  const add = (peerId: PeerId): void => { if (!peerId.equals(node.peerId)) found.set(peerId.toString(), peerId) }
+  const connected = (peerId: PeerId): boolean => node.getConnections(peerId).length > 0
+  const dial = async (peerId: PeerId): Promise<boolean> => {
     try {
+      await node.dial(peerId, { signal })
+      return true
+    } catch (err) {
+      ctx.log.info('found a peer on the topic but could not dial it', { topic: cmd.topic, peerId: peerId.toString(), reason: (err as Error).message })
+      return false
+    }
+  }
+
+  for (const peerId of node.services.pubsub.getSubscribers(cmd.topic)) add(peerId)
+
+  const neighbours = [...new Map(node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
+  const onTopic = (peerId: PeerId): boolean => found.has(peerId.toString())
+  const askable = [...shuffled(neighbours.filter(onTopic)), ...shuffled(neighbours.filter((p) => !onTopic(p)))]
+  const told = await ctx.topicPeers.ask(askable.slice(0, EXCHANGE_PEERS), cmd.topic, signal)
+  for (const peerId of told) add(peerId)
+
+  if (found.size < PROVIDER_LIMIT) {
+    const providers: PeerId[] = []
+    try {
+      const lookup = AbortSignal.timeout(Math.ceil(timeoutMs / 2))
       for await (const provider of node.contentRouting.findProviders(await topicKey(cmd.topic), { signal: lookup })) {
-        if (provider.id.equals(node.peerId)) continue
+        if (provider.id.equals(node.peerId) || found.has(provider.id.toString())) continue
         if (provider.multiaddrs.length > 0) await node.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
-        found.set(provider.id.toString(), provider.id)
+        providers.push(provider.id)
       }
     } catch (err) {
       // A lookup cut short still returns what it found so far.
       ctx.log.debug('DHT provider lookup ended early', { topic: cmd.topic, reason: (err as Error).message })
     }
+    const reached = await Promise.all(providers.map(async (peerId) => connected(peerId) || await dial(peerId)))
+    providers.forEach((peerId, i) => { if (reached[i] === true) add(peerId) })
   }
 
-  const dialled = async (candidates: Iterable<PeerId>): Promise<PeerId[]> => {
-    const outcomes = await Promise.all([...candidates].map(async (peerId) => {
-      if (node.getConnections(peerId).length > 0) return peerId
-      try {
-        await node.dial(peerId, { signal })
-        return peerId
-      } catch (err) {
-        ctx.log.info('found a peer on the topic but could not dial it', { topic: cmd.topic, peerId: peerId.toString(), reason: (err as Error).message })
-        return undefined
-      }
-    }))
-    return outcomes.filter((peerId) => peerId !== undefined)
-  }
-  const reachable = await dialled(found.values())
-  // A provider lookup stops at 20 providers: the topic peers found know the others.
-  const asked = sample(reachable, EXCHANGE_PEERS)
-  const known = new Set(reachable.map(String))
-  const told = (await ctx.topicPeers.ask(asked, cmd.topic, signal)).filter((peerId) => !known.has(peerId.toString()))
-  reachable.push(...await dialled(told.slice(0, MAX_TOLD_DIALS)))
+  const unconnected = shuffled([...found.values()].filter((peerId) => !connected(peerId)))
+  const wanted = Math.max(0, TOPIC_CONNECTIONS_TARGET - (found.size - unconnected.length))
+  const dialled = await Promise.all(unconnected.slice(0, wanted).map(async (peerId) => await dial(peerId)))
+  unconnected.slice(0, wanted).forEach((peerId, i) => { if (!dialled[i]) found.delete(peerId.toString()) })
 
   const peers: string[] = []
-  for (const peerId of reachable) {
+  for (const peerId of found.values()) {
     peers.push(peerId.toString())
     if (ctx.topics.markReported(cmd.topic, peerId)) {
       const topics = new Set([cmd.topic, ...ctx.topics.topicsOf(peerId)])
@@ -73,12 +89,12 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   return { topic: cmd.topic, peers }
 }
 
-/** Up to `n` of the items, picked at random. */
-function sample<T> (items: T[], n: number): T[] {
+/** A copy of the items in random order. */
+function shuffled<T> (items: T[]): T[] {
   const copy = [...items]
   for (let i = copy.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1))
     ;[copy[i], copy[j]] = [copy[j] as T, copy[i] as T]
   }
-  return copy.slice(0, n)
+  return copy
 }
