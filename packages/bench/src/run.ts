@@ -152,8 +152,8 @@ function targets (): Target[] {
   const growth = median(MEMORY, 'growth', 'sidecar')
   list.push({ name: 'RSS growth ≤ 10 MB after 100 000 messages', detail: `${(growth * MiB / 1e6).toFixed(1)} MB after ${P.memory.toLocaleString('en-US')}`, pass: Number.isFinite(growth) ? growth * MiB <= 10e6 : undefined })
   const n = Math.max(...P.scale)
-  const discovered = median(SCALE, `N = ${n}: everyone discovered everyone`, 'sidecar')
-  list.push({ name: `${n} sidecars: everyone discovered within 10 s`, detail: discovered === Number.POSITIVE_INFINITY ? `not within ${DISCOVERY_LIMIT_MS / 1000} s` : `${(discovered / 1000).toFixed(1)} s`, pass: Number.isNaN(discovered) ? undefined : discovered <= 10_000 })
+  const discovered = median(SCALE, `N = ${n}: everyone discovered everyone, from all subscribed`, 'sidecar')
+  list.push({ name: `${n} sidecars: everyone discovered within 10 s of all subscribing`, detail: discovered === Number.POSITIVE_INFINITY ? `not within ${DISCOVERY_LIMIT_MS / 1000} s` : `${(discovered / 1000).toFixed(1)} s`, pass: Number.isNaN(discovered) ? undefined : discovered <= 10_000 })
   const p99 = median(SCALE, `N = ${n}: publish→all delivered p99`, 'sidecar')
   list.push({ name: `${n} sidecars: publish→all-delivered p99 ≤ 500 ms`, detail: `${p99.toFixed(0)} ms`, pass: Number.isFinite(p99) ? p99 <= 500 : undefined })
   return list
@@ -183,7 +183,8 @@ if (wanted('scale')) {
     log(`scale, N = ${n}`)
     await attempt(`scale N = ${n}`, async () => {
       const result = await measureScale(n, P.scalePublishes)
-      record({ scenario: SCALE, metric: `N = ${n}: everyone discovered everyone`, impl: 'sidecar', unit: 'ms', better: 'lower' }, result.discoveredMs)
+      record({ scenario: SCALE, metric: `N = ${n}: all subscribed (each subscribe waits for its DHT advertisement)`, impl: 'sidecar', unit: 'ms', better: 'lower' }, result.joinedMs)
+      record({ scenario: SCALE, metric: `N = ${n}: everyone discovered everyone, from all subscribed`, impl: 'sidecar', unit: 'ms', better: 'lower' }, result.discoveredMs)
       record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p50`, impl: 'sidecar', unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.5))
       record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p99`, impl: 'sidecar', unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.99))
       record({ scenario: SCALE, metric: `N = ${n}: total RSS`, impl: 'sidecar', unit: 'MiB', better: 'lower', note: 'N nodes + bootstrap' }, result.totalRss / MiB)

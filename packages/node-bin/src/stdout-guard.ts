@@ -8,9 +8,4 @@ console.trace = (...args: unknown[]) => { console.error(new Error(args.map(Strin
 console.dir = (item: unknown) => { console.error(item) }
 console.table = (data: unknown) => { console.error(data) }
 
-// A parent that closed its end of stderr gets no diagnostics, and the node runs
-// on. Unhandled, each failed write raised an error whose report was written to
-// stderr again: the node spun at full CPU and never became ready.
-process.stderr.on('error', () => {})
-
 export {}

@@ -64,7 +64,7 @@ describe('stopping', () => {
 })
 
 describe('starting', () => {
-  test('a run from start to shutdown writes nothing to stderr (no runtime warning, such as a rejected code cache)', async () => {
+  test('a run from start to shutdown writes nothing to stderr (no runtime warning, such as a rejected startup snapshot)', async () => {
     const node = await NodeProcess.start('quiet', { args: ['--host', '127.0.0.1'] })
     await node.ok({ type: 'shutdown' })
     assert.equal((await node.waitExit()).code, 0)

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { NodeProcess } from './helpers/node-process.js'
+import { NodeProcess, eventually } from './helpers/node-process.js'
 
 /** Bad input on stdin: every line gets its error, and the node goes on. */
 describe('stdin framing and bad input', () => {
@@ -13,6 +13,11 @@ describe('stdin framing and bad input', () => {
   after(async () => {
     await node?.kill()
     assert.deepEqual(node?.badLines ?? [], [], 'stdout carried lines that are not protocol events')
+  })
+
+  test('DEBUG turns libp2p\'s debug logs on, and they go to stderr', async () => {
+    // libp2p logs its start before ready; stderr is a separate pipe, read at its own pace.
+    await eventually(() => /libp2p:\S+ /.test(node.stderr) ? true : undefined, 'libp2p debug lines on stderr')
   })
 
   /** Writes raw text, then a peers command, and returns the events in between. */

@@ -1,0 +1,72 @@
+// Source patches, applied while bundling, that let the whole node be evaluated
+// (and run once) inside `node --build-snapshot`, which the SEA's startup
+// snapshot is made with. Each patch names the dependency file it edits and
+// must apply: a dependency upgrade that moves the code fails the build here
+// instead of producing an executable that breaks at run time.
+import { readFile } from 'node:fs/promises'
+
+/** A plain code-unit comparison: as deterministic as localeCompare for these sorts, without ICU. */
+const compare = (a, b) => `((x, y) => x < y ? -1 : x > y ? 1 : 0)(${a}, ${b})`
+
+const patches = [
+  // There is no WebAssembly while a snapshot is built: these instantiate their
+  // modules at load time, so do it once the snapshot is deserialized instead.
+  {
+    file: /@chainsafe[\\/]as-sha256[\\/]lib[\\/]index\.js$/,
+    edits: [['\nreinitializeInstance();\n', `
+import { startupSnapshot as p2pNodeSnapshot } from 'node:v8';
+if (p2pNodeSnapshot.isBuildingSnapshot()) p2pNodeSnapshot.addDeserializeCallback(() => reinitializeInstance()); else reinitializeInstance();
+`]]
+  },
+  {
+    file: /@libp2p[\\/]noise[\\/]dist[\\/]src[\\/]crypto[\\/]index\.js$/,
+    edits: [
+      ["import { newInstance, ChaCha20Poly1305 } from '@chainsafe/as-chacha20poly1305';\n", ''],
+      ['const ctx = newInstance();\nconst asImpl = new ChaCha20Poly1305(ctx);\n', `let p2pNodeAsImpl;
+const asImplementation = () => {
+  if (p2pNodeAsImpl === undefined) {
+    const wasm = require('@chainsafe/as-chacha20poly1305');
+    p2pNodeAsImpl = new wasm.ChaCha20Poly1305(wasm.newInstance());
+  }
+  return p2pNodeAsImpl;
+};
+`],
+      ['return asImpl.seal(', 'return asImplementation().seal('],
+      ['const plaintext = asImpl.open(', 'const plaintext = asImplementation().open(']
+    ]
+  },
+  // A MessagePort cannot be kept in a snapshot. mortice opens a BroadcastChannel
+  // to share locks with worker threads; the node has none.
+  {
+    file: /mortice[\\/]dist[\\/]src[\\/]node\.js$/,
+    edits: [['const channel = new BroadcastChannel(BROADCAST_CHANNEL_NAME);', 'const channel = { addEventListener () {}, unref () {} };']]
+  },
+  // localeCompare loads ICU's collator on first use, 20-30 ms of every start,
+  // for sorts that only need to be deterministic.
+  {
+    file: /@libp2p[\\/]peer-store[\\/]dist[\\/]src[\\/]utils[\\/](to-peer-pb|dedupe-addresses)\.js$/,
+    edits: [[/(\S+)\.localeCompare\(([^)]*\)?)\)/g, (_, a, b) => compare(a, b)]]
+  },
+  {
+    file: /@libp2p[\\/]peer-record[\\/]dist[\\/]src[\\/]peer-record[\\/]utils\.js$/,
+    edits: [['a.toString().localeCompare(b.toString())', compare('a.toString()', 'b.toString()')]]
+  }
+]
+
+/** The esbuild plugin that applies the patches. */
+export const snapshotPatches = {
+  name: 'p2p-node-snapshot-patches',
+  setup (build) {
+    build.onLoad({ filter: /\.js$/ }, async (args) => {
+      const patch = patches.find(({ file }) => file.test(args.path))
+      if (patch === undefined) return undefined
+      let text = await readFile(args.path, 'utf8')
+      for (const [from, to] of patch.edits) {
+        const before = text
+        text = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to)
+        if (text === before) throw new Error(`snapshot patch no longer applies to ${args.path}: ${String(from)}`)
+      }
+      return { contents: text, loader: 'js' }
+    })
+  }
+}
