@@ -6,6 +6,8 @@ import type { NodeContext } from '../context.js'
 
 /** discover asks at most this many connected peers (topic peers first) for their topic peers. */
 const EXCHANGE_PEERS = 16
+/** Of those, at least this many (when connected) are peers not on the topic. */
+const OTHER_PEERS_ASKED = 4
 /**
  * discover dials peers it was told of only while fewer than this many topic
  * peers are connected: enough for a gossipsub mesh (D = 6) with some to spare,
@@ -20,10 +22,10 @@ const PROVIDER_LIMIT = 20
  * timeoutMs (the DHT lookup gets at most half of it):
  *
  * 1. the peers gossipsub knows to subscribe to it (connected ones);
- * 2. the topic peers that up to EXCHANGE_PEERS connected peers know of, topic
- *    peers asked first (a bootstrap node that does not subscribe still knows
- *    every subscriber connected to it); those peers are connected to what they
- *    tell, so what they tell is live;
+ * 2. the topic peers that up to EXCHANGE_PEERS connected peers know of: topic
+ *    peers, and at least OTHER_PEERS_ASKED others when connected (a bootstrap node that does
+ *    not subscribe still knows every subscriber connected to it); those peers
+ *    are connected to what they tell, so what they tell is live;
  * 3. unless 20 are known by then, the topic's DHT providers. A provider record
  *    can outlive its node, so a provider is reported only once dialled.
  *
@@ -38,13 +40,15 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const found = new Map<string, PeerId>()
   const add = (peerId: PeerId): void => { if (!peerId.equals(node.peerId)) found.set(peerId.toString(), peerId) }
   const connected = (peerId: PeerId): boolean => node.getConnections(peerId).length > 0
-  const dial = async (peerId: PeerId): Promise<boolean> => {
+  /** A dial cut short by the command's own time limit says nothing about the peer. */
+  const dial = async (peerId: PeerId): Promise<'connected' | 'unreachable' | 'out of time'> => {
     try {
       await node.dial(peerId, { signal })
-      return true
+      return 'connected'
     } catch (err) {
+      if (signal.aborted) return 'out of time'
       ctx.log.info('found a peer on the topic but could not dial it', { topic: cmd.topic, peerId: peerId.toString(), reason: (err as Error).message })
-      return false
+      return 'unreachable'
     }
   }
 
@@ -52,8 +56,13 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
 
   const neighbours = [...new Map(node.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer])).values()]
   const onTopic = (peerId: PeerId): boolean => found.has(peerId.toString())
-  const askable = [...shuffled(neighbours.filter(onTopic)), ...shuffled(neighbours.filter((p) => !onTopic(p)))]
-  const told = await ctx.topicPeers.ask(askable.slice(0, EXCHANGE_PEERS), cmd.topic, signal)
+  // Topic peers know the subscribers connected to them; a few other peers are
+  // asked too, since a bootstrap node, connected to nearly everyone, knows most.
+  const topicPeers = shuffled(neighbours.filter(onTopic))
+  const others = shuffled(neighbours.filter((peerId) => !onTopic(peerId)))
+  const fromOthers = Math.min(others.length, Math.max(OTHER_PEERS_ASKED, EXCHANGE_PEERS - topicPeers.length))
+  const asked = [...others.slice(0, fromOthers), ...topicPeers.slice(0, EXCHANGE_PEERS - fromOthers)]
+  const told = await ctx.topicPeers.ask(asked, cmd.topic, signal)
   for (const peerId of told) add(peerId)
 
   if (found.size < PROVIDER_LIMIT) {
@@ -69,14 +78,14 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
       // A lookup cut short still returns what it found so far.
       ctx.log.debug('DHT provider lookup ended early', { topic: cmd.topic, reason: (err as Error).message })
     }
-    const reached = await Promise.all(providers.map(async (peerId) => connected(peerId) || await dial(peerId)))
+    const reached = await Promise.all(providers.map(async (peerId) => connected(peerId) || await dial(peerId) === 'connected'))
     providers.forEach((peerId, i) => { if (reached[i] === true) add(peerId) })
   }
 
   const unconnected = shuffled([...found.values()].filter((peerId) => !connected(peerId)))
   const wanted = Math.max(0, TOPIC_CONNECTIONS_TARGET - (found.size - unconnected.length))
   const dialled = await Promise.all(unconnected.slice(0, wanted).map(async (peerId) => await dial(peerId)))
-  unconnected.slice(0, wanted).forEach((peerId, i) => { if (!dialled[i]) found.delete(peerId.toString()) })
+  unconnected.slice(0, wanted).forEach((peerId, i) => { if (dialled[i] === 'unreachable') found.delete(peerId.toString()) })
 
   const peers: string[] = []
   for (const peerId of found.values()) {
