@@ -4,7 +4,7 @@ import { DISCOVER_TIMEOUT_MS } from '../constants.js'
 import { topicKey } from '../topics.js'
 import type { NodeContext } from '../context.js'
 
-/** discover asks at most this many connected peers (topic peers first) for their topic peers. */
+/** discover asks at most this many connected peers for their topic peers. */
 const EXCHANGE_PEERS = 16
 /** Of those, at least this many (when connected) are peers not on the topic. */
 const OTHER_PEERS_ASKED = 4
@@ -13,7 +13,7 @@ const OTHER_PEERS_ASKED = 4
  * peers are connected: enough for a gossipsub mesh (D = 6) with some to spare,
  * without every node of a big topic connecting to every other.
  */
-export const TOPIC_CONNECTIONS_TARGET = 8
+const TOPIC_CONNECTIONS_TARGET = 8
 /** Most providers a DHT lookup returns (kad-dht's K). */
 const PROVIDER_LIMIT = 20
 
@@ -23,9 +23,9 @@ const PROVIDER_LIMIT = 20
  *
  * 1. the peers gossipsub knows to subscribe to it (connected ones);
  * 2. the topic peers that up to EXCHANGE_PEERS connected peers know of: topic
- *    peers, and at least OTHER_PEERS_ASKED others when connected (a bootstrap node that does
- *    not subscribe still knows every subscriber connected to it); those peers
- *    are connected to what they tell, so what they tell is live;
+ *    peers, and at least OTHER_PEERS_ASKED others when connected (a bootstrap
+ *    node that does not subscribe still knows every subscriber connected to
+ *    it); those peers are connected to what they tell, so it is live;
  * 3. unless 20 are known by then, the topic's DHT providers. A provider record
  *    can outlive its node, so a provider is reported only once dialled.
  *
