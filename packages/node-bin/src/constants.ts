@@ -58,8 +58,9 @@ export const SEND_TIMEOUT_MS = 10_000
 export const DIAL_TIMEOUT_MS = 10_000
 /**
  * How often libp2p's connection monitor pings each connected peer (its default
- * is 10 s). Each ping opens a stream on both ends: with 50 connected peers,
- * pinging every 10 s took most of an idle node's CPU.
+ * is 10 s). Each ping opens a stream on both ends: 20 idle nodes, about 16
+ * connections each, used 0.33 of this machine's 2 cores with 10 s pings and
+ * 0.05 without them.
  */
 export const CONNECTION_PING_INTERVAL_MS = 60_000
 /** discover: how long the DHT provider lookup may take, ms. */

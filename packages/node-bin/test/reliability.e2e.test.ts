@@ -109,10 +109,15 @@ describe('limits, bad peers, backpressure and faults', () => {
 
     const report = await slow.waitFor((e) => e.type === 'error' && e.code === 'BACKPRESSURE', 'BACKPRESSURE error', 30_000)
     assert.ok(report.dropped > 0)
+    // The last publish answered at A says nothing of when gossip reached the slow node: wait until each
+    // message has been either written or counted as dropped.
+    const firehose = (): Array<Record<string, any>> => slow.all('message').filter((e) => e.topic === 'firehose' && typeof e.data?.i === 'number')
+    const droppedSoFar = (): number => slow.all('error').filter((e) => e.code === 'BACKPRESSURE').reduce((sum, e) => sum + (e.dropped as number), 0)
+    await eventually(() => firehose().length + droppedSoFar() >= total ? true : undefined, `all ${total} messages received or counted as dropped`, 30_000)
     await slow.ok({ type: 'peers' })
-    const received = slow.all('message').filter((e) => e.topic === 'firehose' && typeof e.data?.i === 'number')
+    const received = firehose()
     assert.equal(new Set(received.map((e) => e.data.i)).size, received.length, 'no message twice')
-    const dropped = slow.all('error').filter((e) => e.code === 'BACKPRESSURE').reduce((sum, e) => sum + (e.dropped as number), 0)
+    const dropped = droppedSoFar()
     assert.equal(received.length + dropped, total, `${received.length} received + ${dropped} dropped`)
 
     // The node kept what it dropped: a catch-up replays exactly those, once each.
