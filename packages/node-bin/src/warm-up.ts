@@ -14,11 +14,14 @@ const WARM_UP_LIMIT_MS = 30_000
 export async function warmUp (): Promise<void> {
   const stdin = new PassThrough()
   let output = ''
+  let asked = false
   const stdout = new Writable({
     write (chunk, _encoding, done) {
-      const first = !output.includes('"type":"ready"')
       output += String(chunk)
-      if (first && output.includes('"type":"ready"')) stdin.write('{"type":"peers","id":1}\n{"type":"shutdown","id":2}\n')
+      if (!asked && output.includes('"type":"ready"')) {
+        asked = true
+        stdin.write('{"type":"peers","id":1}\n{"type":"shutdown","id":2}\n')
+      }
       done()
     }
   })

@@ -8,14 +8,16 @@ after(async () => {
   for (const node of nodes) assert.deepEqual(node.badLines, [])
 })
 
+/** Starts a DHT client node on 127.0.0.1 that knows the given bootstrap addresses. */
+async function start (label: string, bootstrap: string[] = []): Promise<NodeProcess> {
+  const node = await NodeProcess.start(label, { args: ['--host', '127.0.0.1', '--dht-mode', 'client', ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : [])] })
+  nodes.push(node)
+  return node
+}
+
 // DHT clients only: no provider record can be stored or found, so C can learn
 // of A only by asking B, the one topic peer it is connected to.
 test('discover finds a topic peer through the topic peers it is connected to, without the DHT', async () => {
-  const start = async (label: string, bootstrap: string[] = []): Promise<NodeProcess> => {
-    const node = await NodeProcess.start(label, { args: ['--host', '127.0.0.1', '--dht-mode', 'client', ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : [])] })
-    nodes.push(node)
-    return node
-  }
   const a = await start('A')
   const b = await start('B', [a.addr])
   // With no DHT server, each subscribe gives up advertising after 10 s and replies advertised: false.
@@ -39,15 +41,9 @@ test('discover finds a topic peer through the topic peers it is connected to, wi
 // that first node only, until discover dials. It does not subscribe, like a
 // bootstrap node, yet knows every subscriber connected to it.
 test('discover reports every topic peer but connects to only 8 of them; send reaches one it did not dial', async () => {
-  const start = async (label: string, args: string[]): Promise<NodeProcess> => {
-    const node = await NodeProcess.start(label, { args: ['--host', '127.0.0.1', '--dht-mode', 'client', ...args] })
-    nodes.push(node)
-    return node
-  }
-  const boot = await start('boot', [])
-  const joined = ['--bootstrap', boot.addr]
-  const members = await Promise.all(Array.from({ length: 12 }, async (_, i) => await start(`M${i}`, joined)))
-  const seeker = await start('seeker', joined)
+  const boot = await start('boot')
+  const members = await Promise.all(Array.from({ length: 12 }, async (_, i) => await start(`M${i}`, [boot.addr])))
+  const seeker = await start('seeker', [boot.addr])
   // With no DHT server, each subscribe gives up advertising after 10 s and replies advertised: false.
   await Promise.all(members.map(async (member) => await member.ok({ type: 'subscribe', topic: 'crowd' }, 15_000)))
   await eventually(async () => (await boot.ok({ type: 'peers' })).peers.filter((p: any) => p.topics.includes('crowd')).length === members.length ? true : undefined, 'the first node sees the 12 subscriptions')
