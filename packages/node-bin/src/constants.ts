@@ -65,12 +65,16 @@ export const DIAL_TIMEOUT_MS = 10_000
 export const CONNECTION_PING_INTERVAL_MS = 60_000
 /** discover: how long the DHT provider lookup may take, ms. */
 export const DISCOVER_TIMEOUT_MS = 10_000
-/** subscribe: how long advertising the topic in the DHT may take, ms. */
-export const PROVIDE_TIMEOUT_MS = 10_000
+/** subscribe: how long the command waits for its topic's advertisement in the DHT, ms. */
+export const PROVIDE_REPLY_MS = 10_000
+/** How long one advertisement may go on, in the background once the subscribe has replied, ms. */
+export const PROVIDE_ATTEMPT_MS = 60_000
 /** stdin EOF: how long commands in flight may run on before the node stops, ms. */
 export const EOF_SETTLE_MS = 500
-/** How often topics whose advertisement failed are tried again, ms. */
+/** First pause before a failed topic advertisement is tried again, ms; it doubles after each failure. */
 export const ADVERTISE_RETRY_MS = 5_000
+/** Longest pause between attempts to advertise a topic, ms. */
+export const ADVERTISE_RETRY_MAX_MS = 60_000
 /** Shutdown: how long libp2p may take to stop before the process exits anyway, ms. */
 export const STOP_GRACE_MS = 1_500
 

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, PUBLISH_CONCURRENCY, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_TIMEOUT_MS, STOP_GRACE_MS } from './constants.js'
+import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, PUBLISH_CONCURRENCY, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_ATTEMPT_MS, PROVIDE_REPLY_MS, STOP_GRACE_MS } from './constants.js'
 import { IdentityError, loadIdentity } from './identity.js'
 import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
@@ -127,7 +127,7 @@ export async function main (init: MainInit): Promise<number> {
   }
 
   const topics = new TopicDirectory(node, node.services.pubsub)
-  const advertiser = new TopicAdvertiser(node, log.child('dht'), PROVIDE_TIMEOUT_MS, config.bootstrapPeers.length > 0)
+  const advertiser = new TopicAdvertiser(node, log.child('dht'), { replyMs: PROVIDE_REPLY_MS, attemptMs: PROVIDE_ATTEMPT_MS }, config.bootstrapPeers.length > 0)
   const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, history, topics, topicPeers, advertiser, publishing: new Queue<PublishResult>({ concurrency: PUBLISH_CONCURRENCY }), config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })

@@ -12,6 +12,26 @@ const MAX_PEERS = 64
 const MAX_ADDRS = 8
 const MAX_FRAME_BYTES = 256 * 1024
 const ANSWER_TIMEOUT_MS = 5_000
+/** How long a node reuses its answer for a topic, ms. */
+const ANSWER_CACHE_MS = 1_000
+
+/** One entry of an answer, as sent. */
+interface TopicPeer { id: string, addrs: string[] }
+
+/** Resolves when `promise` settles or `signal` aborts, whichever comes first. */
+async function raceAbort (promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = () => { resolve() }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    await Promise.race([promise, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort as () => void)
+  }
+}
 
 /**
  * Topic peer exchange, TOPIC_PEERS_PROTOCOL: one request per stream, a
@@ -27,6 +47,7 @@ const ANSWER_TIMEOUT_MS = 5_000
 export class TopicPeerExchange {
   private readonly encoder = new TextEncoder()
   private readonly decoder = new TextDecoder()
+  private readonly answers = new Map<string, { at: number, peers: Promise<TopicPeer[]> }>()
 
   constructor (private readonly node: Libp2pNode, private readonly log: Logger) {}
 
@@ -34,23 +55,29 @@ export class TopicPeerExchange {
     await this.node.handle(TOPIC_PEERS_PROTOCOL, (stream, connection) => { void this.serve(stream, connection) }, { maxInboundStreams: 4, runOnLimitedConnection: true })
   }
 
-  /** Asks each of `peers` for its peers on the topic; resolves with those it did not ask, their addresses now in the peer store. */
+  /**
+   * Asks each of `peers` for its peers on the topic; resolves, at the latest
+   * when `signal` aborts, with those it did not ask, from the answers that came
+   * by then. The addresses of those not connected are added to the peer store.
+   */
   async ask (peers: PeerId[], topic: string, signal: AbortSignal): Promise<PeerId[]> {
     const asked = new Set(peers.map(String))
-    const found = new Map<string, PeerId>()
-    await Promise.all(peers.map(async (peer) => {
+    const found = new Map<string, { id: PeerId, addrs: Multiaddr[] }>()
+    const requests = Promise.all(peers.map(async (peer) => {
       try {
-        for (const { id, addrs } of await this.request(peer, topic, signal)) {
-          const key = id.toString()
-          if (asked.has(key) || found.has(key) || id.equals(this.node.peerId)) continue
-          if (addrs.length > 0) await this.node.peerStore.merge(id, { multiaddrs: addrs })
-          found.set(key, id)
+        for (const entry of await this.request(peer, topic, signal)) {
+          const key = entry.id.toString()
+          if (!asked.has(key) && !found.has(key) && !entry.id.equals(this.node.peerId)) found.set(key, entry)
         }
       } catch (err) {
         this.log.debug('a peer did not answer a topic peers request', { peerId: peer.toString(), topic, reason: (err as Error).message })
       }
     }))
-    return [...found.values()]
+    // A stream already open may not notice the abort at once: do not wait for it.
+    await raceAbort(requests, signal)
+    const unconnected = [...found.values()].filter(({ id, addrs }) => addrs.length > 0 && this.node.getConnections(id).length === 0)
+    await Promise.all(unconnected.map(async ({ id, addrs }) => { await this.node.peerStore.merge(id, { multiaddrs: addrs }).catch(() => {}) }))
+    return [...found.values()].map(({ id }) => id)
   }
 
   private async request (peer: PeerId, topic: string, signal: AbortSignal): Promise<Array<{ id: PeerId, addrs: Multiaddr[] }>> {
@@ -81,18 +108,32 @@ export class TopicPeerExchange {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
       const { topic } = JSON.parse(this.decoder.decode((await lp.read({ signal })).subarray())) as { topic?: unknown }
       if (typeof topic !== 'string') throw new Error('request without a topic')
-      const peers = []
-      for (const peer of this.node.services.pubsub.getSubscribers(topic)) {
-        if (peer.equals(connection.remotePeer)) continue
-        const addrs = await this.node.peerStore.get(peer, { signal }).then((info) => info.addresses.map(({ multiaddr }) => multiaddr.toString()), () => [])
-        peers.push({ id: peer.toString(), addrs: addrs.slice(0, MAX_ADDRS) })
-        if (peers.length === MAX_PEERS) break
-      }
+      const requester = connection.remotePeer.toString()
+      const peers = (await this.topicPeers(topic)).filter(({ id }) => id !== requester).slice(0, MAX_PEERS)
       await lp.write(this.encoder.encode(JSON.stringify({ peers })), { signal })
       await stream.close({ signal })
     } catch (err) {
       this.log.debug('dropped a topic peers request', { peerId: connection.remotePeer.toString(), reason: (err as Error).message })
       stream.abort(err as Error)
     }
+  }
+
+  /**
+   * The topic's subscribers with their addresses, MAX_PEERS + 1 at most (one
+   * may be the requester). Kept ANSWER_CACHE_MS: when many nodes discover at
+   * once, a node they all ask (a bootstrap node) reads its peer store once per
+   * topic rather than once per request.
+   */
+  private async topicPeers (topic: string): Promise<TopicPeer[]> {
+    const cached = this.answers.get(topic)
+    if (cached !== undefined && performance.now() - cached.at < ANSWER_CACHE_MS) return await cached.peers
+    const peers = Promise.all(this.node.services.pubsub.getSubscribers(topic).slice(0, MAX_PEERS + 1).map(async (peer) => {
+      const addrs = await this.node.peerStore.get(peer).then((info) => info.addresses.map(({ multiaddr }) => multiaddr.toString()), () => [])
+      return { id: peer.toString(), addrs: addrs.slice(0, MAX_ADDRS) }
+    }))
+    this.answers.set(topic, { at: performance.now(), peers })
+    // Only this topic's entry, and only while it is fresh, is worth keeping.
+    for (const [key, entry] of this.answers) if (performance.now() - entry.at >= ANSWER_CACHE_MS) this.answers.delete(key)
+    return await peers
   }
 }

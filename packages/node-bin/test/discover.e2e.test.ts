@@ -1,5 +1,13 @@
+import '../src/polyfill.js'
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TOPIC_PEERS_PROTOCOL } from '../src/constants.js'
 import { NodeProcess, eventually } from './helpers/node-process.js'
 
 const nodes: NodeProcess[] = []
@@ -59,4 +67,28 @@ test('discover reports every topic peer but connects to only 8 of them; send rea
   const notDialled = members.find((member) => !connected.has(member.peerId)) as NodeProcess
   await seeker.ok({ type: 'send', peerId: notDialled.peerId, data: 'found, not dialled' })
   await notDialled.waitFor((e) => e.type === 'message' && e.from === seeker.peerId && e.data === 'found, not dialled', 'the message to a peer discover did not dial')
+})
+
+// A raw libp2p peer takes the node's question and never answers it. The
+// command still replies within its timeoutMs, with what it knew: before, it
+// waited the whole timeoutMs for the answer and then looked up the DHT.
+test('discover replies within its timeoutMs when a connected peer never answers', async () => {
+  const node = await start('asker')
+  await node.ok({ type: 'subscribe', topic: 'quiet' }, 15_000)
+  const silent = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+  const questions: unknown[] = []
+  await silent.handle(TOPIC_PEERS_PROTOCOL, (stream) => { questions.push(stream) })
+  try {
+    await silent.dial(multiaddr(node.addr))
+    await node.waitFor((e) => e.type === 'peer_connected' && e.peerId === silent.peerId.toString(), 'the silent peer connected')
+    const timeoutMs = 3_000
+    const started = performance.now()
+    const reply = await node.ok({ type: 'discover', topic: 'quiet', timeoutMs }, timeoutMs + 5_000)
+    const elapsed = performance.now() - started
+    assert.equal(questions.length, 1, 'the node asked the silent peer')
+    assert.deepEqual(reply.peers, [])
+    assert.ok(elapsed < timeoutMs, `discover replied after ${elapsed.toFixed(0)} ms, more than its timeoutMs of ${timeoutMs}`)
+  } finally {
+    await silent.stop()
+  }
 })

@@ -16,10 +16,16 @@ const OTHER_PEERS_ASKED = 4
 const TOPIC_CONNECTIONS_TARGET = 8
 /** Most providers a DHT lookup returns (kad-dht's K). */
 const PROVIDER_LIMIT = 20
+/**
+ * When each step must be done, as shares of the command's timeoutMs. Answers
+ * and lookups that come later are not waited for; the last tenth is left for
+ * the reply to get out even on a saturated machine.
+ */
+const DEADLINES = { ask: 0.4, lookup: 0.7, dial: 0.9 }
 
 /**
- * Finds peers on a topic, in three steps, each bounded by the command's
- * timeoutMs (the DHT lookup gets at most half of it):
+ * Finds peers on a topic, in three steps, each with its deadline within the
+ * command's timeoutMs (DEADLINES):
  *
  * 1. the peers gossipsub knows to subscribe to it (connected ones);
  * 2. the topic peers that up to EXCHANGE_PEERS connected peers know of: topic
@@ -36,7 +42,9 @@ const PROVIDER_LIMIT = 20
 export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise<ResultFields<'discover'>> {
   const { node } = ctx
   const timeoutMs = cmd.timeoutMs ?? DISCOVER_TIMEOUT_MS
-  const signal = AbortSignal.timeout(timeoutMs)
+  const started = performance.now()
+  const deadline = (share: number): AbortSignal => AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs * share - (performance.now() - started))))
+  const signal = deadline(DEADLINES.dial)
   const found = new Map<string, PeerId>()
   const add = (peerId: PeerId): void => { if (!peerId.equals(node.peerId)) found.set(peerId.toString(), peerId) }
   const connected = (peerId: PeerId): boolean => node.getConnections(peerId).length > 0
@@ -62,13 +70,13 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const others = shuffled(neighbours.filter((peerId) => !onTopic(peerId)))
   const fromOthers = Math.min(others.length, Math.max(OTHER_PEERS_ASKED, EXCHANGE_PEERS - topicPeers.length))
   const asked = [...others.slice(0, fromOthers), ...topicPeers.slice(0, EXCHANGE_PEERS - fromOthers)]
-  const told = await ctx.topicPeers.ask(asked, cmd.topic, signal)
+  const told = await ctx.topicPeers.ask(asked, cmd.topic, deadline(DEADLINES.ask))
   for (const peerId of told) add(peerId)
 
   if (found.size < PROVIDER_LIMIT) {
     const providers: PeerId[] = []
     try {
-      const lookup = AbortSignal.timeout(Math.ceil(timeoutMs / 2))
+      const lookup = deadline(DEADLINES.lookup)
       for await (const provider of node.contentRouting.findProviders(await topicKey(cmd.topic), { signal: lookup })) {
         if (provider.id.equals(node.peerId) || found.has(provider.id.toString())) continue
         if (provider.multiaddrs.length > 0) await node.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
