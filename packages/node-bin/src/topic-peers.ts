@@ -2,7 +2,6 @@ import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import { TOPIC_PEERS_PROTOCOL } from './constants.js'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
@@ -57,30 +56,40 @@ export class TopicPeerExchange {
 
   /**
    * Asks each of `peers` for its peers on the topic; resolves, at the latest
-   * when `signal` aborts, with those it did not ask, from the answers that came
-   * by then. The addresses of those not connected are added to the peer store.
+   * when `signal` aborts, with the peers the answers that came by then list,
+   * other than those asked and those in `known`. The addresses of those not
+   * connected are added to the peer store. Only these new peers are parsed: in
+   * a big topic most of what each answer lists is known already.
    */
-  async ask (peers: PeerId[], topic: string, signal: AbortSignal): Promise<PeerId[]> {
-    const asked = new Set(peers.map(String))
-    const found = new Map<string, { id: PeerId, addrs: Multiaddr[] }>()
+  async ask (peers: PeerId[], topic: string, known: ReadonlySet<string>, signal: AbortSignal): Promise<PeerId[]> {
+    const skip = new Set([...peers.map(String), ...known, this.node.peerId.toString()])
+    const found = new Map<string, string[]>()
     const requests = Promise.all(peers.map(async (peer) => {
       try {
-        for (const entry of await this.request(peer, topic, signal)) {
-          const key = entry.id.toString()
-          if (!asked.has(key) && !found.has(key) && !entry.id.equals(this.node.peerId)) found.set(key, entry)
-        }
+        for (const { id, addrs } of await this.request(peer, topic, signal)) if (!skip.has(id) && !found.has(id)) found.set(id, addrs)
       } catch (err) {
         this.log.debug('a peer did not answer a topic peers request', { peerId: peer.toString(), topic, reason: (err as Error).message })
       }
     }))
     // A stream already open may not notice the abort at once: do not wait for it.
     await raceAbort(requests, signal)
-    const unconnected = [...found.values()].filter(({ id, addrs }) => addrs.length > 0 && this.node.getConnections(id).length === 0)
-    await Promise.all(unconnected.map(async ({ id, addrs }) => { await this.node.peerStore.merge(id, { multiaddrs: addrs }).catch(() => {}) }))
-    return [...found.values()].map(({ id }) => id)
+    const told: PeerId[] = []
+    await Promise.all([...found].map(async ([key, addrs]) => {
+      try {
+        const id = peerIdFromString(key)
+        told.push(id)
+        if (this.node.getConnections(id).length > 0) return
+        const multiaddrs = addrs.flatMap((addr) => { try { return [multiaddr(addr)] } catch { return [] } })
+        if (multiaddrs.length > 0) await this.node.peerStore.merge(id, { multiaddrs })
+      } catch (err) {
+        this.log.debug('left out a peer a topic peers answer listed', { topic, peerId: key, reason: (err as Error).message })
+      }
+    }))
+    return told
   }
 
-  private async request (peer: PeerId, topic: string, signal: AbortSignal): Promise<Array<{ id: PeerId, addrs: Multiaddr[] }>> {
+  /** One question: the answer's entries, checked for shape only. */
+  private async request (peer: PeerId, topic: string, signal: AbortSignal): Promise<TopicPeer[]> {
     const stream = await this.node.dialProtocol(peer, TOPIC_PEERS_PROTOCOL, { signal, runOnLimitedConnection: true })
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
@@ -88,14 +97,9 @@ export class TopicPeerExchange {
       const answer = JSON.parse(this.decoder.decode((await lp.read({ signal })).subarray())) as { peers?: unknown }
       await stream.close({ signal })
       if (!Array.isArray(answer.peers)) throw new Error('malformed answer')
-      return answer.peers.slice(0, MAX_PEERS).flatMap((entry: { id?: unknown, addrs?: unknown }) => {
-        try {
-          const addrs = Array.isArray(entry.addrs) ? entry.addrs.slice(0, MAX_ADDRS).map((addr) => multiaddr(String(addr))) : []
-          return [{ id: peerIdFromString(String(entry.id)), addrs }]
-        } catch {
-          return []
-        }
-      })
+      return answer.peers.slice(0, MAX_PEERS).flatMap((entry: { id?: unknown, addrs?: unknown }) => typeof entry?.id === 'string'
+        ? [{ id: entry.id, addrs: Array.isArray(entry.addrs) ? entry.addrs.slice(0, MAX_ADDRS).map(String) : [] }]
+        : [])
     } catch (err) {
       stream.abort(err as Error)
       throw err

@@ -70,7 +70,7 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const others = shuffled(neighbours.filter((peerId) => !onTopic(peerId)))
   const fromOthers = Math.min(others.length, Math.max(OTHER_PEERS_ASKED, EXCHANGE_PEERS - topicPeers.length))
   const asked = [...others.slice(0, fromOthers), ...topicPeers.slice(0, EXCHANGE_PEERS - fromOthers)]
-  const told = await ctx.topicPeers.ask(asked, cmd.topic, deadline(DEADLINES.ask))
+  const told = await ctx.topicPeers.ask(asked, cmd.topic, new Set(found.keys()), deadline(DEADLINES.ask))
   for (const peerId of told) add(peerId)
 
   if (found.size < PROVIDER_LIMIT) {
