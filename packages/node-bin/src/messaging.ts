@@ -278,6 +278,15 @@ export class DirectMessaging {
     const limiter = this.limiters.get(key) ?? new RateLimiter(this.init.maxMessagesPerSecond)
     this.limiters.set(key, limiter)
     const decoder = new FrameDecoder(HEADER_BYTES + this.init.maxMessageBytes)
+    // Acks due in one microtask checkpoint (a stdout flush delivers many
+    // messages at once) go out as one write: one yamux frame, one Noise
+    // record, one syscall, instead of one each.
+    let acks: Uint8Array[] = []
+    const sendAcks = (): void => {
+      const due = acks
+      acks = []
+      if (stream.writeStatus === 'writable') stream.send(due.length === 1 ? due[0] as Uint8Array : Buffer.concat(due))
+    }
     stream.addEventListener('message', (event) => {
       try {
         for (const frame of decoder.decode(event.data)) {
@@ -288,7 +297,8 @@ export class DirectMessaging {
           ack[1] = KIND_ACK
           new DataView(ack.buffer).setUint32(2, frame.getUint32(1))
           void this.init.onMessage(from, frame.subarray(HEADER_BYTES)).then(() => {
-            if (stream.writeStatus === 'writable') stream.send(ack)
+            acks.push(ack)
+            if (acks.length === 1) queueMicrotask(sendAcks)
           })
         }
       } catch (err) {

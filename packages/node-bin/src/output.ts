@@ -91,7 +91,9 @@ export class LineWriter implements EventSink {
   private enqueue (line: string): void {
     if (this.closed) return
     this.queue.push(line)
-    this.queuedBytes += Buffer.byteLength(line)
+    // Only what queues behind a full stream counts against maxBufferedBytes;
+    // a flowing queue is written out whole at the next flush.
+    if (this.waitingForDrain) this.queuedBytes += Buffer.byteLength(line)
     if (!this.scheduled && !this.waitingForDrain) {
       this.scheduled = true
       setImmediate(() => { this.flush() })

@@ -75,10 +75,26 @@ export class ChildTransport {
     return this.stderrTail
   }
 
-  /** Writes one encoded line; resolves once the child's stdin took it (waiting for 'drain' if needed). */
+  /**
+   * Writes one encoded line; resolves once the child's stdin took it (waiting
+   * for 'drain' if needed). The lines written in one turn of the event loop go
+   * out in one write (cork until the next tick), so that a burst of commands
+   * costs the child one read rather than one per command.
+   */
   async writeLine (line: string): Promise<void> {
     if (!this.alive || !this.child.stdin.writable) return
+    if (!this.corked) {
+      this.corked = true
+      this.child.stdin.cork()
+      process.nextTick(this.uncork)
+    }
     if (!this.child.stdin.write(line)) await this.stdinDrained()
+  }
+
+  private corked = false
+  private readonly uncork = (): void => {
+    this.corked = false
+    this.child.stdin.uncork()
   }
 
   /** One pending wait for 'drain' (or 'close'), shared by every write made while stdin is full. */
