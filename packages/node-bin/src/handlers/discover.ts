@@ -8,6 +8,8 @@ import type { NodeContext } from '../context.js'
 const EXCHANGE_PEERS = 16
 /** Of those, at least this many (when connected) are peers not on the topic. */
 const OTHER_PEERS_ASKED = 4
+/** How many are asked first; the others only if these told of new peers. */
+const FIRST_ASKED = 4
 /**
  * discover dials peers it was told of only while fewer than this many topic
  * peers are connected: enough for a gossipsub mesh (D = 6) with some to spare,
@@ -31,7 +33,9 @@ const DEADLINES = { ask: 0.4, lookup: 0.7, dial: 0.9 }
  * 2. the topic peers that up to EXCHANGE_PEERS connected peers know of: topic
  *    peers, and at least OTHER_PEERS_ASKED others when connected (a bootstrap
  *    node that does not subscribe still knows every subscriber connected to
- *    it); those peers are connected to what they tell, so it is live;
+ *    it); those peers are connected to what they tell, so it is live. The
+ *    first FIRST_ASKED are asked first, the rest only if they told of a peer
+ *    this node did not know;
  * 3. unless 20 are known by then, the topic's DHT providers. A provider record
  *    can outlive its node, so a provider is reported only once dialled.
  *
@@ -70,8 +74,15 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const others = shuffled(neighbours.filter((peerId) => !onTopic(peerId)))
   const fromOthers = Math.min(others.length, Math.max(OTHER_PEERS_ASKED, EXCHANGE_PEERS - topicPeers.length))
   const asked = [...others.slice(0, fromOthers), ...topicPeers.slice(0, EXCHANGE_PEERS - fromOthers)]
-  const told = await ctx.topicPeers.ask(asked, cmd.topic, new Set(found.keys()), deadline(DEADLINES.ask))
-  for (const peerId of told) add(peerId)
+  // The rest are asked only if the first few told of peers it did not know:
+  // a node already connected to its whole topic asks 4 peers, not 16.
+  const askSignal = deadline(DEADLINES.ask)
+  for (const wave of [asked.slice(0, FIRST_ASKED), asked.slice(FIRST_ASKED)]) {
+    if (wave.length === 0 || askSignal.aborted) break
+    const told = await ctx.topicPeers.ask(wave, cmd.topic, new Set(found.keys()), askSignal)
+    for (const peerId of told) add(peerId)
+    if (told.length === 0) break
+  }
 
   if (found.size < PROVIDER_LIMIT) {
     const providers: PeerId[] = []
