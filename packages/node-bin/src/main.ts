@@ -18,6 +18,7 @@ import { handlers } from './handlers/index.js'
 import { BootstrapKeeper } from './bootstrap.js'
 import { HistoryStore } from './history/store.js'
 import { HistoryService } from './history/service.js'
+import { peerIdString } from './history/message.js'
 import { TopicPeerExchange } from './topic-peers.js'
 import { Queue } from '@libp2p/utils'
 import type { PublishResult } from '@libp2p/gossipsub'
@@ -139,7 +140,7 @@ export async function main (init: MainInit): Promise<number> {
     // The node's own messages come back here (emitSelf) only to be kept.
     if (!history.record(message) || message.from.equals(node.peerId)) return
     // A message dropped for a full stdout counts as unseen, so that a catch-up can bring it back.
-    const queued = emitWithPayload((event) => writer.emitDroppable(event), { type: 'message', from: message.from.toString(), topic: message.topic }, message.data)
+    const queued = emitWithPayload((event) => writer.emitDroppable(event), { type: 'message', from: peerIdString(message.from), topic: message.topic }, message.data)
     if (!queued) history.unsee(message)
   })
 
