@@ -63,7 +63,7 @@ export const DIAL_TIMEOUT_MS = 10_000
  * 0.05 without them.
  */
 export const CONNECTION_PING_INTERVAL_MS = 60_000
-/** discover: how long the DHT provider lookup may take, ms. */
+/** discover: the default time limit of the whole command (its steps end at shares of it), ms. */
 export const DISCOVER_TIMEOUT_MS = 10_000
 /** subscribe: how long the command waits for its topic's advertisement in the DHT, ms. */
 export const PROVIDE_REPLY_MS = 10_000
