@@ -1,5 +1,6 @@
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { raceSignal } from 'race-signal'
 import { ProtocolError } from '@p2p-node/protocol'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { DIAL_TIMEOUT_MS, MESSAGE_PROTOCOL } from './constants.js'
@@ -176,21 +177,6 @@ export interface DirectMessagingInit {
   maxMessageBytes: number
   /** Messages per second one peer may send before its stream is reset (--max-messages-per-second). */
   maxMessagesPerSecond: number
-}
-
-/** Resolves like `promise`, or rejects with the signal's reason once it aborts. */
-async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted()
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  try {
-    return await Promise.race([promise, aborted])
-  } finally {
-    signal.removeEventListener('abort', onAbort as () => void)
-  }
 }
 
 /** A token bucket: `rate` tokens a second, holding at most one second's worth. */

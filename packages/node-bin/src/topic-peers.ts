@@ -1,4 +1,5 @@
 import { lpStream } from '@libp2p/utils'
+import { raceSignal } from 'race-signal'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -16,21 +17,6 @@ const ANSWER_CACHE_MS = 1_000
 
 /** One entry of an answer, as sent. */
 interface TopicPeer { id: string, addrs: string[] }
-
-/** Resolves when `promise` settles or `signal` aborts, whichever comes first. */
-async function raceAbort (promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = () => { resolve() }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  try {
-    await Promise.race([promise, aborted])
-  } finally {
-    signal.removeEventListener('abort', onAbort as () => void)
-  }
-}
 
 /**
  * Topic peer exchange, TOPIC_PEERS_PROTOCOL: one request per stream, a
@@ -72,7 +58,7 @@ export class TopicPeerExchange {
       }
     }))
     // A stream already open may not notice the abort at once: do not wait for it.
-    await raceAbort(requests, signal)
+    await raceSignal(requests, signal).catch(() => {})
     const told: PeerId[] = []
     await Promise.all([...found].map(async ([key, addrs]) => {
       try {

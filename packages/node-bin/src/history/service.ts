@@ -1,4 +1,5 @@
 import { lpStream } from '@libp2p/utils'
+import { raceSignal } from 'race-signal'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { GossipSub, SignedMessage } from '@libp2p/gossipsub'
@@ -325,20 +326,6 @@ function isCanonicalPeerId (value: unknown): value is string {
     return peerIdFromString(value).toString() === value
   } catch {
     return false
-  }
-}
-
-/** Resolves like `promise`, or rejects once the signal aborts. */
-async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted()
-  let onAbort: (() => void) | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
-      onAbort = () => { reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
-    })])
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
   }
 }
 
