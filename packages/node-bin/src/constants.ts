@@ -98,3 +98,10 @@ export const HISTORY_FETCH_IDLE_MS = 3_000
 export const HISTORY_SERVE_TIMEOUT_MS = 30_000
 /** Publishes running at once; the others wait their turn, in order. */
 export const PUBLISH_CONCURRENCY = 64
+
+/** Idle memory reclaim (reclaim.ts): how often the node checks whether it went quiet, ms. */
+export const RECLAIM_CHECK_MS = 2_000
+/** Idle memory reclaim: event-loop utilisation over one check below which the node counts as idle. */
+export const RECLAIM_IDLE_BELOW = 0.05
+/** Idle memory reclaim: heap growth since the last collection that makes one worth running, bytes. */
+export const RECLAIM_MIN_GROWTH_BYTES = 2 * 1024 * 1024

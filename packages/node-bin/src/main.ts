@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, PUBLISH_CONCURRENCY, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_ATTEMPT_MS, PROVIDE_REPLY_MS, STOP_GRACE_MS } from './constants.js'
+import { DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, PUBLISH_CONCURRENCY, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_ATTEMPT_MS, PROVIDE_REPLY_MS, STOP_GRACE_MS, RECLAIM_CHECK_MS, RECLAIM_IDLE_BELOW, RECLAIM_MIN_GROWTH_BYTES } from './constants.js'
 import { IdentityError, loadIdentity } from './identity.js'
 import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
@@ -11,6 +11,7 @@ import { DirectMessaging } from './messaging.js'
 import { LineWriter, Logger, errorEvent } from './output.js'
 import { emitWithPayload } from './payload.js'
 import { runStdioLoop } from './stdio-loop.js'
+import { startReclaiming } from './reclaim.js'
 import { TopicAdvertiser, TopicDirectory } from './topics.js'
 import { isAddressInUse } from './errors.js'
 import { BanList } from './bans.js'
@@ -189,7 +190,15 @@ export async function main (init: MainInit): Promise<number> {
     })
   }
 
+  const stopReclaiming = startReclaiming({
+    checkMs: RECLAIM_CHECK_MS,
+    idleBelow: RECLAIM_IDLE_BELOW,
+    minGrowthBytes: RECLAIM_MIN_GROWTH_BYTES,
+    onReclaim: ({ ms, heapBefore, heapAfter }) => { log.debug('idle: gave memory back', { gcMs: Math.round(ms), heapBeforeBytes: heapBefore, heapAfterBytes: heapAfter }) }
+  })
+
   await exited.promise
+  stopReclaiming()
   // Let replies settled by the stop (queued in this same turn) reach the writer,
   // answer whatever is still running, then flush.
   await new Promise((resolve) => setImmediate(resolve))

@@ -1,0 +1,57 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { NodeProcess } from './helpers/node-process.js'
+
+/** How long an idle node may take to give memory back: a few of its 2 s checks. */
+const RECLAIM_WAIT_MS = 20_000
+/** Bound on the whole burst of sends. */
+const BURST_WAIT_MS = 60_000
+const isReclaim = (e: Record<string, any>): boolean => e.type === 'log' && e.message === 'idle: gave memory back'
+
+describe('memory', () => {
+  test('a node gives back the heap a burst of messages grew, once it is idle, and only then', async () => {
+    const a = await NodeProcess.start('sender', { args: ['--host', '127.0.0.1'] })
+    const b = await NodeProcess.start('receiver', { args: ['--host', '127.0.0.1', '--log-level', 'debug', '--max-messages-per-second', '1000000'] })
+    try {
+      // The first collection comes once start-up has settled.
+      const first = await b.waitFor(isReclaim, 'the collection after start-up', RECLAIM_WAIT_MS)
+      await a.ok({ type: 'connect', bootstrapPeers: [b.addr] })
+
+      const SENDS = 3_000
+      const IN_FLIGHT = 64
+      const data = 'x'.repeat(8 * 1024)
+      let sent = 0
+      let answered = 0
+      const failures: Record<string, any>[] = []
+      const pump = (): void => {
+        for (; sent < Math.min(SENDS, answered + IN_FLIGHT); sent++) a.write(JSON.stringify({ type: 'send', id: sent, peerId: b.peerId, data, timeoutMs: 10_000 }) + '\n')
+      }
+      const allAnswered = new Promise<void>((resolve) => {
+        a.listeners.add((e) => {
+          if (e.command !== 'send' && e.type !== 'error') return
+          answered++
+          if (e.type === 'error') failures.push(e)
+          if (answered === SENDS) resolve()
+          else pump()
+        })
+      })
+      const busySince = b.events.length
+      pump()
+      let bound: NodeJS.Timeout | undefined
+      await Promise.race([
+        allAnswered,
+        a.exited.then(() => { throw new Error('the sender exited') }),
+        new Promise((_resolve, reject) => { bound = setTimeout(() => { reject(new Error(`only ${answered} of ${SENDS} sends answered within ${BURST_WAIT_MS} ms`)) }, BURST_WAIT_MS) })
+      ]).finally(() => { clearTimeout(bound) })
+      assert.deepEqual(failures.slice(0, 3), [])
+      assert.equal(b.events.slice(busySince).filter(isReclaim).length, 0, 'no collection while the node was busy receiving')
+
+      const after = await b.waitFor((e) => isReclaim(e) && e !== first, 'a collection once the burst was over', RECLAIM_WAIT_MS)
+      const { heapBeforeBytes, heapAfterBytes, gcMs } = after.meta as Record<string, number>
+      assert.ok(heapAfterBytes < heapBeforeBytes, `the collection shrank the heap: ${JSON.stringify(after.meta)}`)
+      assert.ok(Number.isInteger(gcMs) && gcMs >= 0, JSON.stringify(after.meta))
+    } finally {
+      await Promise.all([a.kill(), b.kill()])
+    }
+  })
+})
