@@ -106,7 +106,7 @@ async function pubsub (kind: HostKind): Promise<void> {
   }
 }
 
-/** After a burst, V8's memory reducer gives back what the burst took once the process has been idle a few seconds. */
+/** How long after a burst the RSS is read: a sidecar gives memory back after a few idle seconds (node-bin src/reclaim.ts); the in-process reference has only V8's own memory reducer. */
 const SETTLE_MS = smoke ? 1_000 : 15_000
 
 /**
