@@ -27,9 +27,10 @@ const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 /**
  * V8 flags built into the executable (the benchmark runs the bundle with the same ones):
  * - --single-threaded: V8 compiles and collects on the main thread. Its helper
- *   threads each grew a malloc arena that glibc never gave back: a node that
- *   received 100 000 messages kept about 6 MiB more (bench/RESULTS.md), and
- *   on a machine shared by several nodes the helpers bought no throughput.
+ *   threads each grew a malloc arena that glibc never gave back: measured
+ *   with /proc/<pid>/smaps, a node that had received 100 000 messages kept
+ *   4 MiB more anonymous memory with them, and the 1 KiB send rate between
+ *   two nodes did not drop without them (2 cores).
  * - --max-semi-space-size=4: see the sea-config below.
  * - --expose-gc: gc() for the idle memory reclaim (src/reclaim.ts).
  */
