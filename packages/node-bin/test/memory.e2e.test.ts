@@ -17,32 +17,9 @@ describe('memory', () => {
       await b.waitFor(isReclaim, 'the collection after start-up', RECLAIM_WAIT_MS)
       await a.ok({ type: 'connect', bootstrapPeers: [b.addr] })
 
-      const SENDS = 3_000
-      const IN_FLIGHT = 64
-      const data = 'x'.repeat(8 * 1024)
-      let sent = 0
-      let answered = 0
-      const failures: Record<string, any>[] = []
-      const pump = (): void => {
-        for (; sent < Math.min(SENDS, answered + IN_FLIGHT); sent++) a.write(JSON.stringify({ type: 'send', id: sent, peerId: b.peerId, data, timeoutMs: 10_000 }) + '\n')
-      }
-      const allAnswered = new Promise<void>((resolve) => {
-        a.listeners.add((e) => {
-          if (e.command !== 'send' && e.type !== 'error') return
-          answered++
-          if (e.type === 'error') failures.push(e)
-          if (answered === SENDS) resolve()
-          else pump()
-        })
-      })
       const beforeBurst = new Set(b.events)
-      pump()
-      let bound: NodeJS.Timeout | undefined
-      await Promise.race([
-        allAnswered,
-        a.exited.then(() => { throw new Error('the sender exited') }),
-        new Promise((_resolve, reject) => { bound = setTimeout(() => { reject(new Error(`only ${answered} of ${SENDS} sends answered within ${BURST_WAIT_MS} ms`)) }, BURST_WAIT_MS) })
-      ]).finally(() => { clearTimeout(bound) })
+      const data = 'x'.repeat(8 * 1024)
+      const failures = await a.pipeline(3_000, 64, () => ({ type: 'send', peerId: b.peerId, data, timeoutMs: 10_000 }), BURST_WAIT_MS)
       assert.deepEqual(failures.slice(0, 3), [])
       assert.equal(b.events.filter((e) => isReclaim(e) && !beforeBurst.has(e)).length, 0, 'no collection while the node was busy receiving')
 

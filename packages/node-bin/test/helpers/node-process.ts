@@ -114,6 +114,45 @@ export class NodeProcess {
     return reply
   }
 
+  /**
+   * Writes the `count` commands `command(i)` makes, each with the number `i`
+   * as its id, keeping at most `inFlight` unanswered, as a client of a
+   * reliable channel does. Resolves with the error replies once every command
+   * was answered; rejects if the node exits, or after timeoutMs saying how
+   * many were answered.
+   */
+  async pipeline (count: number, inFlight: number, command: (i: number) => AnyRecord, timeoutMs: number): Promise<AnyRecord[]> {
+    let written = 0
+    let answered = 0
+    const failures: AnyRecord[] = []
+    const pump = (): void => {
+      for (; written < Math.min(count, answered + inFlight); written++) this.write(JSON.stringify({ ...command(written), id: written }) + '\n')
+    }
+    let listener: ((e: AnyRecord) => void) | undefined
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          listener = (e) => {
+            if (typeof e.id !== 'number' || (e.type !== 'result' && e.type !== 'error')) return
+            answered++
+            if (e.type === 'error') failures.push(e)
+            if (answered === count) resolve()
+            else pump()
+          }
+          this.listeners.add(listener)
+          pump()
+        }),
+        this.exited.then(() => { throw new Error(`${this.label} exited after ${answered} of ${count} commands were answered; stderr tail: ${this.stderr.slice(-1000)}`) }),
+        new Promise((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${this.label}: only ${answered} of ${count} commands answered within ${timeoutMs} ms`)) }, timeoutMs) })
+      ])
+    } finally {
+      clearTimeout(timer)
+      if (listener !== undefined) this.listeners.delete(listener)
+    }
+    return failures
+  }
+
   /** Resolves with the first event (past or future) matching, or rejects after timeoutMs naming what was awaited. */
   async waitFor (match: (e: AnyRecord) => boolean, what: string, timeoutMs = WAIT_MS): Promise<AnyRecord> {
     const seen = this.events.find(match)
