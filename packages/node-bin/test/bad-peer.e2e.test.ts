@@ -13,7 +13,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import * as varint from 'uint8-varint'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { MESSAGE_PROTOCOL } from '../src/constants.js'
-import { NodeProcess } from './helpers/node-process.js'
+import { NodeProcess, eventually } from './helpers/node-process.js'
 
 const reset = (reason: RegExp) => (e: Record<string, any>) => e.type === 'log' && e.message === 'reset a message stream from a peer that broke the rules' && reason.test(e.meta?.reason ?? '')
 
@@ -79,29 +79,40 @@ describe('a peer that breaks the message protocol', () => {
     await closedByPeer(stream)
   })
 
-  test('a flood past the rate limit is reset; the node answers peers quickly meanwhile', async () => {
-    const stream = await open()
+  test('a flood past the rate limit is reset, again on each new stream, and the node answers commands meanwhile', async (t) => {
+    const resets = (): number => target.all('log').filter(reset(/more than 1000 messages a second/)).length
     const body = new TextEncoder().encode('"flood"')
     const floodStarted = performance.now()
     let seq = 0
-    let floodSeconds = 0
+    let stream = await open()
+    let reopening = false
+    // The rogue keeps at it: 500 frames every 5 ms, a new stream whenever one is reset.
     const flood = setInterval(() => {
-      if (stream.status !== 'open') return
-      for (let i = 0; i < 500; i++) stream.send(frame(seq++, body))
+      if (stream.status === 'open') {
+        for (let i = 0; i < 500; i++) stream.send(frame(seq++, body))
+      } else if (!reopening) {
+        reopening = true
+        open().then((next) => { stream = next }, () => {}).finally(() => { reopening = false })
+      }
     }, 5)
     try {
       await target.waitFor(reset(/more than 1000 messages a second/), 'reset for the flood')
-      floodSeconds = (performance.now() - floodStarted) / 1000
-      const started = performance.now()
-      await target.ok({ type: 'peers' })
-      const latency = performance.now() - started
-      // The issue's bound; a bound on this machine's noise, not a speed figure.
-      assert.ok(latency < 100, `peers answered in ${latency.toFixed(1)} ms during the flood`)
+      // Commands are answered while the flood goes on. Their speed is a
+      // benchmark figure (pnpm bench --only flood); here the bound is the
+      // usual wait, which a node busy with the flood until it ends would miss.
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now()
+        await target.ok({ type: 'peers' })
+        t.diagnostic(`peers answered in ${(performance.now() - started).toFixed(1)} ms during the flood`)
+      }
+      const before = resets()
+      await eventually(() => resets() > before || undefined, 'a later flood stream reset after the commands were answered')
     } finally {
       clearInterval(flood)
     }
     const delivered = target.all('message').filter((e) => e.data === 'flood').length
-    // A token bucket: one second's worth at once, then 1000 a second.
-    assert.ok(delivered <= 1000 * (1 + floodSeconds) + 10, `${delivered} flood messages delivered in ${floodSeconds.toFixed(1)} s before the reset`)
+    const floodSeconds = (performance.now() - floodStarted) / 1000
+    // A token bucket per peer, across its streams: one second's worth at once, then 1000 a second.
+    assert.ok(delivered <= 1000 * (1 + floodSeconds) + 10, `${delivered} flood messages delivered in ${floodSeconds.toFixed(1)} s`)
   })
 })
