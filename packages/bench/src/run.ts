@@ -1,4 +1,4 @@
-// pnpm bench [--smoke] [--out FILE] [--only direct,pubsub,startup,memory,scale]
+// pnpm bench [--smoke] [--out FILE] [--only direct,pubsub,startup,memory,flood,scale]
 //
 // Runs every scenario, each implementation side by side in this one run, and
 // writes the tables to bench/RESULTS.md (or --out). Never fails on speed: a
@@ -16,6 +16,7 @@ import type { Figure, Target } from './stats.js'
 import { renderReport } from './report.js'
 import { measureStartup } from './startup.js'
 import { DISCOVERY_LIMIT_MS, measureScale } from './scale.js'
+import { DEFAULT_MAX_MESSAGES_PER_SECOND } from '../../node-bin/src/constants.js'
 
 const { values: flags } = parseArgs({
   options: {
@@ -27,8 +28,8 @@ const { values: flags } = parseArgs({
 const smoke = flags.smoke ?? false
 const only = flags.only?.split(',')
 const P = smoke
-  ? { repeats: 1, direct: [[64, 200], [1024, 200], [65_536, 20]], rtt: 20, pubsub: 100, startup: 3, memory: 1_000, scale: [3], scalePublishes: 3 }
-  : { repeats: 3, direct: [[64, 20_000], [1024, 20_000], [65_536, 1_000]], rtt: 500, pubsub: 3_000, startup: 20, memory: 100_000, scale: [10, 25, 50], scalePublishes: 30 }
+  ? { repeats: 1, direct: [[64, 200], [1024, 200], [65_536, 20]], rtt: 20, pubsub: 100, startup: 3, memory: 1_000, flood: 10, scale: [3], scalePublishes: 3 }
+  : { repeats: 3, direct: [[64, 20_000], [1024, 20_000], [65_536, 1_000]], rtt: 500, pubsub: 3_000, startup: 20, memory: 100_000, flood: 200, scale: [10, 25, 50], scalePublishes: 30 }
 /** Sends (or publishes) a host keeps unanswered at once. */
 const SEND_WINDOW = 256
 const PUBLISH_WINDOW = 50
@@ -60,6 +61,7 @@ const DIRECT = '1. Direct send A→B'
 const PUBSUB = '2–3. Gossipsub publish→deliver (1 KiB)'
 const STARTUP = '4. Startup (exec until ready)'
 const MEMORY = '5. Memory (RSS of the process running libp2p)'
+const FLOOD = '7. Commands during a flood (a peer sending past the rate limit)'
 const SCALE = '6. Scale: N sidecars and one bootstrap node'
 const IMPL: Record<HostKind, string> = { sidecar: 'sidecar', inproc: 'in-process', daemon: 'libp2p daemon' }
 
@@ -146,6 +148,38 @@ async function memory (kind: HostKind): Promise<void> {
   }
 }
 
+/** Gap between two `peers` commands while measuring their round trip, ms. */
+const COMMAND_GAP_MS = 10
+
+/**
+ * A rogue peer (the in-process stack, writing raw frames) floods a sidecar
+ * that runs with the default --max-messages-per-second, and the sidecar's
+ * parent times `peers` commands: first with no flood, then during it.
+ */
+async function flood (): Promise<void> {
+  const target = await Host.start('sidecar', { maxMessagesPerSecond: DEFAULT_MAX_MESSAGES_PER_SECOND })
+  const rogue = await Host.start('inproc')
+  try {
+    await rogue.call('dial', { addr: target.addrs[0]! })
+    const size = 64
+    const quiet = await target.call('commandRtt', { count: P.flood, gapMs: COMMAND_GAP_MS })
+    record({ scenario: FLOOD, metric: '`peers` round trip p50', impl: 'no flood', unit: 'ms', better: 'lower' }, quantile(quiet.samples, 0.5))
+    record({ scenario: FLOOD, metric: '`peers` round trip p99', impl: 'no flood', unit: 'ms', better: 'lower' }, quantile(quiet.samples, 0.99))
+    record({ scenario: FLOOD, metric: '`peers` round trip, slowest', impl: 'no flood', unit: 'ms', better: 'lower', note: `of ${P.flood}` }, Math.max(...quiet.samples))
+    await rogue.call('startFlood', { to: target.peerId, size })
+    const flooded = await target.call('commandRtt', { count: P.flood, gapMs: COMMAND_GAP_MS })
+    const sent = await rogue.call('stopFlood', {})
+    const impl = `flood, ${size} B frames`
+    record({ scenario: FLOOD, metric: '`peers` round trip p50', impl, unit: 'ms', better: 'lower' }, quantile(flooded.samples, 0.5))
+    record({ scenario: FLOOD, metric: '`peers` round trip p99', impl, unit: 'ms', better: 'lower' }, quantile(flooded.samples, 0.99))
+    record({ scenario: FLOOD, metric: '`peers` round trip, slowest', impl, unit: 'ms', better: 'lower', note: `of ${P.flood}` }, Math.max(...flooded.samples))
+    record({ scenario: FLOOD, metric: 'frames the rogue peer wrote', impl, unit: 'frames/s', better: 'higher' }, sent.frames / sent.ms * 1000)
+    record({ scenario: FLOOD, metric: 'its streams reset by the sidecar', impl, unit: 'streams/s', better: 'higher' }, sent.resets / sent.ms * 1000)
+  } finally {
+    await Promise.all([target.stop(), rogue.stop()])
+  }
+}
+
 const median = (scenario: string, metric: string, impl: string, unit?: string): number => {
   const figure = figures.find((f) => f.scenario === scenario && f.metric === metric && f.impl === impl && (unit === undefined || f.unit === unit))
   return figure === undefined ? Number.NaN : spread(figure.values).median
@@ -169,6 +203,8 @@ function targets (): Target[] {
   list.push({ name: 'Idle RSS ≤ 80 MB', detail: `${(idle * MiB / 1e6).toFixed(0)} MB`, pass: Number.isFinite(idle) ? idle * MiB <= 80e6 : undefined })
   const growth = median(MEMORY, 'growth', 'sidecar')
   list.push({ name: 'RSS growth ≤ 10 MB after 100 000 messages', detail: `${(growth * MiB / 1e6).toFixed(1)} MB after ${P.memory.toLocaleString('en-US')}`, pass: Number.isFinite(growth) ? growth * MiB <= 10e6 : undefined })
+  const flooded = median(FLOOD, '`peers` round trip p99', 'flood, 64 B frames')
+  list.push({ name: 'Commands answered within 100 ms during a flood (p99)', detail: `${flooded.toFixed(1)} ms`, pass: Number.isFinite(flooded) ? flooded <= 100 : undefined })
   const n = Math.max(...P.scale)
   const discovered = median(SCALE, `N = ${n}: everyone discovered everyone, from all subscribed`, 'sidecar')
   list.push({ name: `${n} sidecars: everyone discovered within 10 s of all subscribing`, detail: discovered === Number.POSITIVE_INFINITY ? `not within ${DISCOVERY_LIMIT_MS / 1000} s` : `${(discovered / 1000).toFixed(1)} s`, pass: Number.isNaN(discovered) ? undefined : discovered <= 10_000 })
@@ -211,6 +247,7 @@ if (wanted('scale')) {
     })
   }
 }
+if (wanted('flood')) for (let repeat = 0; repeat < P.repeats; repeat++) { log(`flood, repeat ${repeat + 1}`); await attempt('flood', flood) }
 
 const out = flags.out as string
 mkdirSync(dirname(out), { recursive: true })

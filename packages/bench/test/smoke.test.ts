@@ -18,17 +18,18 @@ test('pnpm bench --smoke measures every scenario side by side and writes the rep
     const run = spawnSync(process.execPath, ['--import', 'tsx', RUN, '--smoke', '--out', out], { encoding: 'utf8', timeout: 600_000 })
     assert.equal(run.status, 0, `the smoke run failed:\n${run.stderr.slice(-3000)}`)
     const report = readFileSync(out, 'utf8')
-    for (const section of ['## Machine', '## Targets', '## 1. Direct send', '## 2–3. Gossipsub', '## 4. Startup', '## 5. Memory', '## 6. Scale']) {
+    for (const section of ['## Machine', '## Targets', '## 1. Direct send', '## 2–3. Gossipsub', '## 4. Startup', '## 5. Memory', '## 6. Scale', '## 7. Commands during a flood']) {
       assert.ok(report.includes(section), `no ${section} section`)
     }
     for (const row of ['| throughput, 1 KiB | sidecar | msg/s |', '| throughput, 1 KiB | in-process | msg/s |', '| delivered throughput | libp2p daemon | msg/s |',
-      '| request/reply round trip p50, 1 KiB | sidecar |', '| exec until ready, median (3 runs) | ./dist/p2p-node |', '| idle RSS (receiver) | sidecar |', '| N = 3: total RSS (N nodes + bootstrap) | sidecar |']) {
+      '| request/reply round trip p50, 1 KiB | sidecar |', '| exec until ready, median (3 runs) | ./dist/p2p-node |', '| idle RSS (receiver) | sidecar |', '| N = 3: total RSS (N nodes + bootstrap) | sidecar |',
+      '| `peers` round trip p99 | no flood | ms |', '| `peers` round trip p99 | flood, 64 B frames | ms |', '| its streams reset by the sidecar | flood, 64 B frames |']) {
       const line = report.split('\n').find((l) => l.startsWith(row))
       assert.ok(line !== undefined, `no row ${row}`)
       assert.doesNotMatch(line, /n\/a/, `row without a figure: ${line}`)
     }
     const targets = report.split('\n').filter((l) => /\| (PASS|FAIL|NOT MEASURED) \|$/.test(l))
-    assert.equal(targets.length, 9, 'one line per target')
+    assert.equal(targets.length, 10, 'one line per target')
     assert.ok(!targets.some((l) => l.endsWith('| NOT MEASURED |')), `a target was not measured:\n${targets.join('\n')}`)
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -25,6 +25,14 @@ const KIND_MESSAGE = 0
 const KIND_ACK = 1
 const HEADER_BYTES = 5
 
+/** One message frame, ready to write: length prefix, kind, seq, body. */
+export function messageFrame (seq: number, body: Uint8Array): Uint8ArrayList {
+  const header = new Uint8Array(HEADER_BYTES)
+  header[0] = KIND_MESSAGE
+  new DataView(header.buffer).setUint32(1, seq)
+  return new Uint8ArrayList(varint.encode(HEADER_BYTES + body.byteLength), header, body)
+}
+
 /** A send that failed after its frame was written: the peer may have it, so it must not be sent again. */
 export class MaybeDeliveredError extends ProtocolError {
   static override name = 'MaybeDeliveredError'
@@ -91,11 +99,7 @@ class OutboundChannel {
     }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      const header = new Uint8Array(HEADER_BYTES)
-      header[0] = KIND_MESSAGE
-      new DataView(header.buffer).setUint32(1, seq)
-      const frame = new Uint8ArrayList(varint.encode(HEADER_BYTES + body.byteLength), header, body)
-      if (!this.stream.send(frame)) await this.stream.onDrain({ signal })
+      if (!this.stream.send(messageFrame(seq, body))) await this.stream.onDrain({ signal })
       await acked.promise
     } finally {
       signal.removeEventListener('abort', onAbort)

@@ -13,6 +13,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import * as varint from 'uint8-varint'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { MESSAGE_PROTOCOL } from '../src/constants.js'
+import { messageFrame as frame } from '../src/messaging.js'
 import { NodeProcess, eventually } from './helpers/node-process.js'
 
 const reset = (reason: RegExp) => (e: Record<string, any>) => e.type === 'log' && e.message === 'reset a message stream from a peer that broke the rules' && reason.test(e.meta?.reason ?? '')
@@ -24,18 +25,6 @@ async function closedByPeer (stream: Stream, timeoutMs = 10_000): Promise<void> 
     const timer = setTimeout(() => { reject(new Error(`stream still ${stream.status} after ${timeoutMs} ms`)) }, timeoutMs)
     stream.addEventListener('close', () => { clearTimeout(timer); resolve() }, { once: true })
   })
-}
-
-/** One message frame as the protocol defines it: varint length, 0x00, seq, body. */
-function frame (seq: number, body: Uint8Array): Uint8Array {
-  const header = new Uint8Array(5)
-  new DataView(header.buffer).setUint32(1, seq)
-  const length = varint.encode(5 + body.byteLength)
-  const out = new Uint8Array(length.byteLength + 5 + body.byteLength)
-  out.set(length, 0)
-  out.set(header, length.byteLength)
-  out.set(body, length.byteLength + 5)
-  return out
 }
 
 describe('a peer that breaks the message protocol', () => {

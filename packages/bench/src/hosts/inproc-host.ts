@@ -5,13 +5,14 @@
 import '../../../node-bin/src/polyfill.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, Stream } from '@libp2p/interface'
 import { createStack } from './stack.js'
 import type { Libp2pNode } from '../../../node-bin/src/libp2p.js'
-import { DirectMessaging } from '../../../node-bin/src/messaging.js'
+import { DirectMessaging, messageFrame } from '../../../node-bin/src/messaging.js'
+import { MESSAGE_PROTOCOL } from '../../../node-bin/src/constants.js'
 import { Logger } from '../../../node-bin/src/output.js'
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../node-bin/src/constants.js'
-import { Inbox, RoundTrips, burst, payload, serveOps, untilSubscribers } from '../host-protocol.js'
+import { Inbox, RoundTrips, burst, now, payload, serveOps, untilSubscribers } from '../host-protocol.js'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -20,16 +21,17 @@ const roundTrips = new RoundTrips()
 let node: Libp2pNode
 let messaging: DirectMessaging
 let echo = false
+let flood: { stop: () => Promise<{ frames: number, ms: number, resets: number }> } | undefined
 
 const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value))
 
 serveOps({
-  async start ({ host }) {
+  async start ({ host, maxMessagesPerSecond = 1_000_000 }) {
     node = await createStack(host)
     messaging = new DirectMessaging(node, {
       log: new Logger({ emit: () => {} }, 'error'),
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-      maxMessagesPerSecond: 1_000_000,
+      maxMessagesPerSecond,
       onMessage: async (from: PeerId, body: Uint8Array) => {
         // Parsed as the sidecar parses it, to hand the same value to its parent.
         const data = JSON.parse(decoder.decode(body)) as { i: number }
@@ -76,7 +78,53 @@ serveOps({
   async resetReceived () {
     inbox.reset()
   },
+  async startFlood ({ to, size }) {
+    const peer = peerIdFromString(to)
+    const body = encode(payload(0, size))
+    const started = now()
+    let running = true
+    let frames = 0
+    let resets = 0
+    const firstReset = Promise.withResolvers<void>()
+    const pump = (async () => {
+      while (running) {
+        const stream: Stream = await node.dialProtocol(peer, MESSAGE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+        try {
+          while (running && stream.status === 'open') {
+            const batch = messageFrame(frames++, body)
+            for (let i = 1; i < 64; i++) batch.append(messageFrame(frames++, body))
+            if (!stream.send(batch)) await stream.onDrain({ signal: AbortSignal.timeout(10_000) })
+            // Lets the reset (and the acks, unread) in between batches.
+            await new Promise(setImmediate)
+          }
+        } catch {
+          // Reset while sending or waiting for the stream to drain.
+        }
+        if (stream.status !== 'open') {
+          resets++
+          firstReset.resolve()
+        }
+        stream.abort(new Error('flood over'))
+      }
+    })()
+    pump.catch(firstReset.reject)
+    flood = {
+      stop: async () => {
+        running = false
+        await pump
+        return { frames, ms: now() - started, resets }
+      }
+    }
+    await firstReset.promise
+  },
+  async stopFlood () {
+    if (flood === undefined) throw new Error('no flood is running')
+    const result = await flood.stop()
+    flood = undefined
+    return result
+  },
   async stop () {
+    await flood?.stop().catch(() => {})
     messaging.stop()
     await node.stop()
   }

@@ -2,7 +2,7 @@
 // and drives it over stdio through the SDK, as an agent would.
 import { P2PNode } from '@p2p-node/sdk'
 import type { MessageEvent } from '@p2p-node/sdk'
-import { Inbox, RoundTrips, burst, payload, serveOps, untilSubscribers } from '../host-protocol.js'
+import { Inbox, RoundTrips, burst, now, payload, serveOps, untilSubscribers } from '../host-protocol.js'
 
 const inbox = new Inbox()
 const roundTrips = new RoundTrips()
@@ -10,8 +10,8 @@ let node: P2PNode
 let echo = false
 
 serveOps({
-  async start ({ host }) {
-    node = new P2PNode({ host, binaryPath: process.env.P2P_NODE_PATH, args: ['--max-messages-per-second', '1000000'], requestTimeoutMs: 120_000 })
+  async start ({ host, maxMessagesPerSecond = 1_000_000 }) {
+    node = new P2PNode({ host, binaryPath: process.env.P2P_NODE_PATH, args: ['--max-messages-per-second', String(maxMessagesPerSecond)], requestTimeoutMs: 120_000 })
     const info = await node.start()
     node.on('message', (message: MessageEvent) => {
       const data = message.data as { i: number, t: number }
@@ -50,6 +50,16 @@ serveOps({
   },
   async resetReceived () {
     inbox.reset()
+  },
+  async commandRtt ({ count, gapMs }) {
+    const samples: number[] = []
+    for (let i = 0; i < count; i++) {
+      const started = now()
+      await node.peers()
+      samples.push(now() - started)
+      await new Promise((resolve) => setTimeout(resolve, gapMs))
+    }
+    return { samples }
   },
   async stop () {
     await node.stop()
