@@ -108,8 +108,8 @@ async function pubsub (kind: HostKind): Promise<void> {
   }
 }
 
-/** How long after a burst the RSS is read: a sidecar gives memory back after a few idle seconds (node-bin src/reclaim.ts); the in-process reference has only V8's own memory reducer. */
-const SETTLE_MS = smoke ? 1_000 : 15_000
+/** How long after connecting, and after a burst, the RSS is read: a sidecar gives memory back after a few idle seconds (node-bin src/reclaim.ts); the in-process reference has only V8's own memory reducer. Idle and after-burst are read alike, so that growth compares like with like. */
+const SETTLE_MS = smoke ? 4_000 : 15_000
 
 /**
  * Drops the executable's pages from the page cache, so that it is loaded as
@@ -131,10 +131,13 @@ async function memory (kind: HostKind): Promise<void> {
   if (kind === 'sidecar') loadExecutableFromDisk()
   const [a, b] = await pair(kind) as [Host, Host]
   try {
-    // Idle: connected, nothing sent, after the start-up work has settled.
+    // Idle: connected, nothing sent, for as long as the burst below is given to
+    // settle; a sidecar's first idle collection comes a few seconds after start.
     await new Promise((resolve) => setTimeout(resolve, 3_000))
+    record({ scenario: MEMORY, metric: 'RSS 3 s after connecting (receiver)', impl: IMPL[kind], unit: 'MiB', better: 'lower' }, await rssOf(b.pid) / MiB)
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS - 3_000))
     const idle = await rssOf(b.pid)
-    record({ scenario: MEMORY, metric: 'idle RSS (receiver)', impl: IMPL[kind], unit: 'MiB', better: 'lower' }, idle / MiB)
+    record({ scenario: MEMORY, metric: `idle RSS (receiver), ${SETTLE_MS / 1000} s after connecting`, impl: IMPL[kind], unit: 'MiB', better: 'lower' }, idle / MiB)
     record({ scenario: MEMORY, metric: 'idle private memory (receiver; RSS less the pages shared with other processes, such as the executable)', impl: IMPL[kind], unit: 'MiB', better: 'lower' }, await privateOf(b.pid) / MiB)
     await a.call('sendBurst', { to: b.peerId, count: P.memory, size: 1024, window: SEND_WINDOW })
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
@@ -199,8 +202,8 @@ function targets (): Target[] {
   list.push({ name: 'Request/reply p50 ≤ in-process + 0.3 ms', detail: `${rtt.toFixed(2)} ms vs ${rttRef.toFixed(2)} ms (+${(rtt - rttRef).toFixed(2)} ms)`, pass: Number.isFinite(rtt - rttRef) ? rtt - rttRef <= 0.3 : undefined })
   const ready = median(STARTUP, 'exec until ready, median', './dist/p2p-node')
   list.push({ name: 'Ready in ≤ 150 ms (median)', detail: `${ready.toFixed(0)} ms`, pass: Number.isFinite(ready) ? ready <= 150 : undefined })
-  const idle = median(MEMORY, 'idle RSS (receiver)', 'sidecar')
-  list.push({ name: 'Idle RSS ≤ 80 MB', detail: `${(idle * MiB / 1e6).toFixed(0)} MB`, pass: Number.isFinite(idle) ? idle * MiB <= 80e6 : undefined })
+  const idle = median(MEMORY, `idle RSS (receiver), ${SETTLE_MS / 1000} s after connecting`, 'sidecar')
+  list.push({ name: 'Idle RSS ≤ 80 MB', detail: `${(idle * MiB / 1e6).toFixed(1)} MB`, pass: Number.isFinite(idle) ? idle * MiB <= 80e6 : undefined })
   const growth = median(MEMORY, 'growth', 'sidecar')
   list.push({ name: 'RSS growth ≤ 10 MB after 100 000 messages', detail: `${(growth * MiB / 1e6).toFixed(1)} MB after ${P.memory.toLocaleString('en-US')}`, pass: Number.isFinite(growth) ? growth * MiB <= 10e6 : undefined })
   const flooded = median(FLOOD, '`peers` round trip p99', 'flood, 64 B frames')

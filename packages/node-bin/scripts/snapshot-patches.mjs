@@ -1,9 +1,12 @@
 // Source patches, applied while bundling, that let the whole node be evaluated
 // (and run once) inside `node --build-snapshot`, which the SEA's startup
-// snapshot is made with. Each patch names the dependency file it edits and
+// snapshot is made with, and that keep dead weight out of it. Each patch names the dependency file it edits and
 // must apply: a dependency upgrade that moves the code fails the build here
 // instead of producing an executable that breaks at run time.
 import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+
+const kadPrefixes = JSON.stringify(fileURLToPath(new URL('../src/kad-prefixes.ts', import.meta.url)))
 
 /** A plain code-unit comparison: as deterministic as localeCompare for these sorts, without ICU. */
 const compare = (a, b) => `((x, y) => x < y ? -1 : x > y ? 1 : 0)(${a}, ${b})`
@@ -40,6 +43,21 @@ const asImplementation = () => {
   {
     file: /mortice[\\/]dist[\\/]src[\\/]node\.js$/,
     edits: [['const channel = new BroadcastChannel(BROADCAST_CHANNEL_NAME);', 'const channel = { addEventListener () {}, unref () {} };']]
+  },
+  // Memory: kad-dht's 65 536-number array literal gives way to a typed array
+  // filled while the snapshot is built (src/kad-prefixes.ts says why).
+  {
+    file: /@libp2p[\\/]kad-dht[\\/]dist[\\/]src[\\/]routing-table[\\/]generated-prefix-list\.js$/,
+    edits: [[/^export default \[[\d,\s]+\];/, `export { keyPrefixFor as default } from ${kadPrefixes};`]]
+  },
+  {
+    file: /@libp2p[\\/]kad-dht[\\/]dist[\\/]src[\\/]routing-table[\\/]refresh\.js$/,
+    edits: [['GENERATED_PREFIXES[targetPrefix]', 'GENERATED_PREFIXES(targetPrefix)']]
+  },
+  // Memory: zod's error messages in its 40-odd languages; the node speaks English.
+  {
+    file: /zod[\\/]v4[\\/]locales[\\/]index\.js$/,
+    edits: [[/^export \{ default as ar \}[\s\S]*$/, 'export { default as en } from "./en.js";\n']]
   },
   // localeCompare loads ICU's collator on first use, 20-30 ms of every start,
   // for sorts that only need to be deterministic.
