@@ -61,8 +61,8 @@ const DIRECT = '1. Direct send A→B'
 const PUBSUB = '2–3. Gossipsub publish→deliver (1 KiB)'
 const STARTUP = '4. Startup (exec until ready)'
 const MEMORY = '5. Memory (RSS of the process running libp2p)'
-const FLOOD = '7. Commands during a flood (a peer sending past the rate limit)'
 const SCALE = '6. Scale: N sidecars and one bootstrap node'
+const FLOOD = '7. Commands during a flood (a peer sending past the rate limit)'
 const IMPL: Record<HostKind, string> = { sidecar: 'sidecar', inproc: 'in-process', daemon: 'libp2p daemon' }
 
 async function direct (kind: HostKind): Promise<void> {

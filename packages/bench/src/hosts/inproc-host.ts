@@ -9,9 +9,8 @@ import type { PeerId, Stream } from '@libp2p/interface'
 import { createStack } from './stack.js'
 import type { Libp2pNode } from '../../../node-bin/src/libp2p.js'
 import { DirectMessaging, messageFrame } from '../../../node-bin/src/messaging.js'
-import { MESSAGE_PROTOCOL } from '../../../node-bin/src/constants.js'
 import { Logger } from '../../../node-bin/src/output.js'
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../node-bin/src/constants.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_PROTOCOL } from '../../../node-bin/src/constants.js'
 import { Inbox, RoundTrips, burst, now, payload, serveOps, untilSubscribers } from '../host-protocol.js'
 
 const encoder = new TextEncoder()
