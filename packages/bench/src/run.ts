@@ -1,4 +1,4 @@
-// pnpm bench [--smoke] [--out FILE] [--only direct,pubsub,startup,memory,flood,scale]
+// pnpm bench [--smoke] [--out FILE] [--only direct,pubsub,startup,memory,scale,flood]
 //
 // Runs every scenario, each implementation side by side in this one run, and
 // writes the tables to bench/RESULTS.md (or --out). Never fails on speed: a

@@ -1,8 +1,9 @@
 // Source patches, applied while bundling, that let the whole node be evaluated
 // (and run once) inside `node --build-snapshot`, which the SEA's startup
-// snapshot is made with, and that keep dead weight out of it. Each patch names the dependency file it edits and
-// must apply: a dependency upgrade that moves the code fails the build here
-// instead of producing an executable that breaks at run time.
+// snapshot is made with, and that keep dead weight out of it. Each patch
+// names the dependency file it edits and must apply: a dependency upgrade that
+// moves the code fails the build here instead of producing an executable that
+// breaks at run time.
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 
