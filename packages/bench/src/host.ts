@@ -25,8 +25,11 @@ export class Host {
   addrs: string[] = []
   /** The process that runs libp2p. */
   pid = 0
+  /** The host process: the agent, which for the sidecar drives the node through the SDK. */
+  readonly hostPid: number
 
   private constructor (readonly kind: HostKind, private readonly child: ChildProcess) {
+    this.hostPid = child.pid as number
     child.on('message', (reply: OpReply) => {
       const call = this.pending.get(reply.id)
       this.pending.delete(reply.id)

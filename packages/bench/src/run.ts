@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BINARY, Host, NODE22, REPO, pair } from './host.js'
 import type { HostKind } from './host.js'
-import { now, privateOf, rssOf } from './host-protocol.js'
+import { cpuOf, now, privateOf, rssOf } from './host-protocol.js'
 import { quantile, spread } from './stats.js'
 import type { Figure, Target } from './stats.js'
 import { renderReport } from './report.js'
@@ -65,15 +65,42 @@ const SCALE = '6. Scale: N sidecars and one bootstrap node'
 const FLOOD = '7. Commands during a flood (a peer sending past the rate limit)'
 const IMPL: Record<HostKind, string> = { sidecar: 'sidecar', inproc: 'in-process', daemon: 'libp2p daemon' }
 
+/**
+ * Where the CPU of a burst went: the processes of each side, the one running
+ * libp2p and, for the sidecar, the agent that drives it through the SDK.
+ * With two cores and every process busy, a burst's rate is bound by their sum.
+ */
+function cpuProbe (sides: Array<[string, Host]>): { take: () => Promise<void>, perMessage: (count: number) => Promise<Array<[string, number]>> } {
+  const processes = sides.flatMap(([side, host]): Array<[string, number]> => host.hostPid === host.pid
+    ? [[`${side}, libp2p process`, host.pid]]
+    : [[`${side}, libp2p process (the sidecar)`, host.pid], [`${side}, agent process (SDK)`, host.hostPid]])
+  let before: number[] = []
+  const read = async (): Promise<number[]> => await Promise.all(processes.map(async ([, pid]) => await cpuOf(pid)))
+  return {
+    take: async () => { before = await read() },
+    perMessage: async (count) => {
+      const after = await read()
+      const each = processes.map(([name], i): [string, number] => [name, ((after[i] as number) - (before[i] as number)) * 1000 / count])
+      return [...each, ['all processes', each.reduce((sum, [, us]) => sum + us, 0)]]
+    }
+  }
+}
+
 async function direct (kind: HostKind): Promise<void> {
   const [a, b] = await pair(kind) as [Host, Host]
+  const cpu = cpuProbe([['sender', a], ['receiver', b]])
   try {
     for (const [size, count] of P.direct as Array<[number, number]>) {
       await a.call('sendBurst', { to: b.peerId, count: Math.max(10, count / 10), size, window: SEND_WINDOW }) // warm-up
+      await cpu.take()
       const { ms } = await a.call('sendBurst', { to: b.peerId, count, size, window: SEND_WINDOW })
       const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`
       record({ scenario: DIRECT, metric: `throughput, ${label}`, impl: IMPL[kind], unit: 'msg/s', better: 'higher' }, count / ms * 1000)
       record({ scenario: DIRECT, metric: `throughput, ${label}`, impl: IMPL[kind], unit: 'MB/s', better: 'higher' }, count * size / ms / 1000)
+      if (size !== 1024) continue
+      for (const [name, us] of await cpu.perMessage(count)) {
+        record({ scenario: DIRECT, metric: `CPU per message, 1 KiB: ${name}`, impl: IMPL[kind], unit: 'µs', better: 'lower' }, us)
+      }
     }
     await b.call('echo', { enabled: true })
     await a.call('rtt', { to: b.peerId, count: Math.max(10, P.rtt / 10), size: 1024 })

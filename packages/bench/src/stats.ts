@@ -35,7 +35,7 @@ export interface Target {
 export function format (value: number, unit: string): string {
   if (value === Number.POSITIVE_INFINITY) return '∞'
   if (!Number.isFinite(value)) return 'n/a'
-  if (unit === 'MiB' || unit === 'ms') return value.toFixed(value < 10 ? 2 : 1)
+  if (unit === 'MiB' || unit === 'ms' || unit === 'µs') return value.toFixed(value < 10 ? 2 : 1)
   if (value >= 100) return Math.round(value).toLocaleString('en-US')
   return value.toFixed(2)
 }
