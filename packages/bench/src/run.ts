@@ -68,7 +68,9 @@ const IMPL: Record<HostKind, string> = { sidecar: 'sidecar', inproc: 'in-process
 /**
  * Where the CPU of a burst went: the processes of each side, the one running
  * libp2p and, for the sidecar, the agent that drives it through the SDK.
- * With two cores and every process busy, a burst's rate is bound by their sum.
+ * When they keep every core busy, as on a 2-core machine, a burst's rate is
+ * bound by their sum. From /proc, in clock ticks: figures of the smoke run's
+ * 200 messages are coarse.
  */
 function cpuProbe (sides: Array<[string, Host]>): { take: () => Promise<void>, perMessage: (count: number) => Promise<Array<[string, number]>> } {
   const processes = sides.flatMap(([side, host]): Array<[string, number]> => host.hostPid === host.pid
