@@ -144,34 +144,3 @@ export class Inbox {
     this.latencies = []
   }
 }
-
-/** RSS of a process, bytes, from /proc. */
-export async function rssOf (pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises')
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1])
-  return kib * 1024
-}
-
-let clockTicks: number | undefined
-
-/** CPU time a process has used so far, all its threads, user and system, ms, from /proc. */
-export async function cpuOf (pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises')
-  if (clockTicks === undefined) {
-    const { execFileSync } = await import('node:child_process')
-    clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  // The fields after the command name (in parentheses, and it may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 1000 / clockTicks
-}
-
-/** Private memory of a process (resident pages no other process shares), bytes, from /proc. */
-export async function privateOf (pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises')
-  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8')
-  const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(rollup)?.[1] ?? 0)
-  return (kib('Private_Clean') + kib('Private_Dirty')) * 1024
-}

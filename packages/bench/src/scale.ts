@@ -1,7 +1,8 @@
 import { P2PNode } from '@p2p-node/sdk'
 import type { MessageEvent } from '@p2p-node/sdk'
 import { BINARY } from './host.js'
-import { now, rssOf } from './host-protocol.js'
+import { now } from './host-protocol.js'
+import { rssOf } from './proc.js'
 
 export interface ScaleResult {
   /** From the first subscribe until every node's subscribe had replied (each waits for its DHT advertisement), ms. */
