@@ -79,7 +79,8 @@ step(`making the SEA blob with ${execFileSync(seaNode, ['--version']).toString()
 // The snapshot builder warns about every built-in module it has not verified
 // for snapshots; its output is shown only if it fails.
 try {
-  execFileSync(seaNode, [...SEA_EXEC_ARGV, '--experimental-sea-config', seaConfig], { stdio: 'pipe' })
+  // --expose-internals lets the warm-up empty Node's timer lists before the snapshot (src/warm-up.ts).
+  execFileSync(seaNode, [...SEA_EXEC_ARGV, '--expose-internals', '--experimental-sea-config', seaConfig], { stdio: 'pipe' })
 } catch (err) {
   process.stderr.write(String(err.stderr ?? '') + String(err.stdout ?? ''))
   throw new Error('making the SEA blob (startup snapshot) failed')

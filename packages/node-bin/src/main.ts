@@ -122,8 +122,14 @@ export async function main (init: MainInit): Promise<number> {
       advertiser.stop()
       messaging.stop()
       store.close()
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())
-      await Promise.race([Promise.resolve(node.stop()).catch((err: unknown) => { init.stderr.write(`p2p-node: error while stopping: ${String(err)}\n`) }), grace])
+      let graceTimer: NodeJS.Timeout | undefined
+      const grace = new Promise<void>((resolve) => { graceTimer = setTimeout(resolve, STOP_GRACE_MS) })
+      try {
+        await Promise.race([Promise.resolve(node.stop()).catch((err: unknown) => { init.stderr.write(`p2p-node: error while stopping: ${String(err)}\n`) }), grace])
+      } finally {
+        // No timer outlives the stop (the startup snapshot is taken after one: see warm-up.ts).
+        clearTimeout(graceTimer)
+      }
     })()
     await stopping
   }

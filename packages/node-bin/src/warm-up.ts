@@ -1,5 +1,6 @@
 import { PassThrough, Writable } from 'node:stream'
-import { queryObjects } from 'node:v8'
+import { createRequire } from 'node:module'
+import { queryObjects, startupSnapshot } from 'node:v8'
 import { main } from './main.js'
 
 /** How long the warm-up may take before the build fails, ms. */
@@ -41,13 +42,50 @@ export async function warmUp (): Promise<void> {
     throw new Error(`the node exited with ${code}; its output: ${output}`)
   }
   // V8 refuses to write a snapshot while a FinalizationRegistry (AbortSignal.timeout
-  // uses one) still has cleanups pending: collect and let them run first.
-  // queryObjects runs a full garbage collection; there is no gc() in the builder.
-  process.once('beforeExit', () => {
-    queryObjects(AbortSignal)
-    setTimeout(() => {
-      queryObjects(AbortSignal)
-      setTimeout(() => {}, 20)
-    }, 20)
-  })
+  // uses one) still has cleanups pending: collect first, so that they run
+  // before the snapshot. queryObjects runs a full garbage collection; there is
+  // no gc() in the builder. (The builder's event loop does not run again after
+  // beforeExit: a timer set here never fires.)
+  process.once('beforeExit', () => { queryObjects(AbortSignal) })
+  startupSnapshot.addSerializeCallback(clearTimerBooks)
+}
+
+/**
+ * Node keeps its timers in one list per duration, ordered by expiry, and
+ * books a single libuv wake-up for the earliest expiry it knows of. A startup
+ * snapshot keeps the lists and what Node believes is booked, but the process
+ * that starts from it has nothing booked, and its clock starts again at zero.
+ * Node books a wake-up only for a timer due before the one it believes booked.
+ * So a list left in the snapshot (the stop's unref'd grace timer left one;
+ * clearing an unref'd timer leaves its list, empty, until it is due) made a
+ * node that armed its first timer after that list's build-time expiry run no
+ * timer, ever: the last of 50 nodes started together never answered
+ * `subscribe`. This clears every timer still pending, drops every list, and
+ * has Node's own timer pass run over the empty queue, which leaves nothing
+ * booked. Needs --expose-internals, which only the builder gets
+ * (scripts/build-exe.mjs); the Node version is pinned there too.
+ */
+function clearTimerBooks (): void {
+  const { timerListMap, timerListQueue, getTimerCallbacks } = createRequire(import.meta.url)('internal/timers') as NodeTimers
+  for (const [duration, list] of Object.entries(timerListMap)) {
+    const pending: NodeJS.Timeout[] = []
+    for (let timer = list._idleNext; timer !== list; timer = timer._idleNext) pending.push(timer as unknown as NodeJS.Timeout)
+    for (const timer of pending) clearTimeout(timer)
+    // Clearing ref'd timers removed their list already.
+    if (timerListMap[duration] === list) {
+      timerListQueue.removeAt(list.priorityQueuePosition)
+      delete timerListMap[duration]
+    }
+  }
+  if (timerListQueue.peek() !== undefined || getTimerCallbacks(() => {}).processTimers(0) !== 0) {
+    throw new Error('Node\'s timer queue is not empty: a pending timer would be left in the startup snapshot')
+  }
+}
+
+/** The parts of Node's lib/internal/timers.js used above. */
+interface TimerLink { _idleNext: TimerLink }
+interface NodeTimers {
+  timerListMap: Record<string, TimerLink & { priorityQueuePosition: number }>
+  timerListQueue: { peek: () => unknown, removeAt: (position: number) => void }
+  getTimerCallbacks: (runNextTicks: () => void) => { processTimers: (now: number) => number }
 }

@@ -1,14 +1,20 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { BINARY, NodeProcess, isAlive } from './helpers/node-process.js'
 
 /** The spec's bound on every way of stopping the node. */
 const STOP_BOUND_MS = 2_000
+/** How long after its launch a node is kept from arming its first timer, ms. */
+const LATE_START_MS = 25_000
 
 describe('stopping', () => {
   const ways: Array<[string, (node: NodeProcess) => void]> = [
@@ -82,6 +88,39 @@ describe('starting', () => {
       assert.equal((await node.waitExit(STOP_BOUND_MS)).code, 0)
     } finally {
       await node.kill()
+    }
+  })
+
+  // The executable starts from a startup snapshot taken after one start and
+  // stop. Timer lists left in it (a pending grace timer; the empty list of a
+  // cleared unref'd 20 s timer) made Node believe a wake-up was booked at the
+  // build's clock time, so a node that armed its first timer later than that
+  // never ran a timer: under load, the last of 50 nodes started together never
+  // answered subscribe. 25 s is past both lists' expiries (3.2 s and 21.7 s).
+  test('a node that starts late still runs its timers (nothing pending in the startup snapshot)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p2p-node-late-'))
+    const keyFile = join(dir, 'key')
+    // The node blocks reading its key from this FIFO until the test writes it.
+    execFileSync('mkfifo', ['-m', '600', keyFile])
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const port = (silent.address() as { port: number }).port
+    const node = new NodeProcess('late', { args: ['--host', '127.0.0.1', '--key-file', keyFile] })
+    try {
+      // The delay is the condition under test, not a wait for an event.
+      await delay(LATE_START_MS)
+      await writeFile(keyFile, privateKeyToProtobuf(await generateKeyPair('Ed25519')))
+      await node.waitFor((e) => e.type === 'ready', 'ready')
+      // Only a timer ends this dial: the peer accepts the connection and never speaks.
+      const stranger = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+      const reply = await node.request({ type: 'connect', bootstrapPeers: [`/ip4/127.0.0.1/tcp/${port}/p2p/${stranger}`], timeoutMs: 500 }, 5_000)
+      assert.equal(reply.code, 'TIMEOUT', JSON.stringify(reply))
+      await node.ok({ type: 'shutdown' })
+      assert.equal((await node.waitExit(STOP_BOUND_MS)).code, 0)
+    } finally {
+      await node.kill()
+      silent.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
