@@ -56,21 +56,27 @@ export async function warmUp (): Promise<void> {
  * snapshot keeps the lists and what Node believes is booked, but the process
  * that starts from it has nothing booked, and its clock starts again at zero.
  * Node books a wake-up only for a timer due before the one it believes booked.
- * So a list left in the snapshot (the stop's unref'd grace timer left one;
- * clearing an unref'd timer leaves its list, empty, until it is due) made a
- * node that armed its first timer after that list's build-time expiry run no
- * timer, ever: the last of 50 nodes started together never answered
- * `subscribe`. This clears every timer still pending, drops every list, and
- * has Node's own timer pass run over the empty queue, which leaves nothing
- * booked. Needs --expose-internals, which only the builder gets
+ * So a list left in the snapshot made a node that armed its first timer after
+ * that list's build-time expiry run no timer, ever: the last of 50 nodes
+ * started together never answered `subscribe`. The warm-up left two: the
+ * stop's unref'd grace timer (now cleared at stop) and the unref'd timer of an
+ * AbortSignal.timeout(20 s) that outlived its operation.
+ *
+ * This clears such one-shot timers, drops every list, and has Node's own
+ * timer pass run over the empty queue, which leaves nothing booked. A
+ * repeating timer still pending fails the build instead: it belongs to
+ * something meant to keep running, which the executable would silently lose.
+ * Needs --expose-internals, which only the builder gets
  * (scripts/build-exe.mjs); the Node version is pinned there too.
  */
 function clearTimerBooks (): void {
   const { timerListMap, timerListQueue, getTimerCallbacks } = createRequire(import.meta.url)('internal/timers') as NodeTimers
   for (const [duration, list] of Object.entries(timerListMap)) {
-    const pending: NodeJS.Timeout[] = []
-    for (let timer = list._idleNext; timer !== list; timer = timer._idleNext) pending.push(timer as unknown as NodeJS.Timeout)
-    for (const timer of pending) clearTimeout(timer)
+    const pending: PendingTimer[] = []
+    for (let timer = list._idleNext; timer !== list; timer = timer._idleNext) pending.push(timer as PendingTimer)
+    const repeating = pending.find((timer) => timer._repeat !== null)
+    if (repeating !== undefined) throw new Error(`a ${duration} ms interval is still running after the warm-up's node stopped (${String(repeating._onTimeout).slice(0, 200)}): clear it when the node stops`)
+    for (const timer of pending) clearTimeout(timer as unknown as NodeJS.Timeout)
     // Clearing ref'd timers removed their list already.
     if (timerListMap[duration] === list) {
       timerListQueue.removeAt(list.priorityQueuePosition)
@@ -78,12 +84,13 @@ function clearTimerBooks (): void {
     }
   }
   if (timerListQueue.peek() !== undefined || getTimerCallbacks(() => {}).processTimers(0) !== 0) {
-    throw new Error('Node\'s timer queue is not empty: a pending timer would be left in the startup snapshot')
+    throw new Error('Node\'s timer queue is not empty: the startup snapshot would hold a timer')
   }
 }
 
 /** The parts of Node's lib/internal/timers.js used above. */
 interface TimerLink { _idleNext: TimerLink }
+interface PendingTimer extends TimerLink { _repeat: number | null, _onTimeout: unknown }
 interface NodeTimers {
   timerListMap: Record<string, TimerLink & { priorityQueuePosition: number }>
   timerListQueue: { peek: () => unknown, removeAt: (position: number) => void }

@@ -92,11 +92,12 @@ describe('starting', () => {
   })
 
   // The executable starts from a startup snapshot taken after one start and
-  // stop. Timer lists left in it (a pending grace timer; the empty list of a
-  // cleared unref'd 20 s timer) made Node believe a wake-up was booked at the
-  // build's clock time, so a node that armed its first timer later than that
-  // never ran a timer: under load, the last of 50 nodes started together never
-  // answered subscribe. 25 s is past both lists' expiries (3.2 s and 21.7 s).
+  // stop. Timer lists left in it (the stop's grace timer; the 20 s timer of
+  // an AbortSignal.timeout that outlived its operation) made Node believe a
+  // wake-up was booked at the build's clock time, so a node that armed its
+  // first timer later than that never ran a timer: under load, the last of 50
+  // nodes started together never answered subscribe. 25 s is past both
+  // lists' expiries (3.2 s and 21.7 s).
   test('a node that starts late still runs its timers (nothing pending in the startup snapshot)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'p2p-node-late-'))
     const keyFile = join(dir, 'key')
