@@ -67,6 +67,9 @@ class OutboundChannel {
   /** Sends woken from waitingForWindow that have not taken their turn yet; nobody may overtake them. */
   private handoffs = 0
   private readonly decoder = new FrameDecoder(HEADER_BYTES)
+  /** Frames sent in this microtask checkpoint, and whether the stream took them without asking to drain. */
+  private outbox: Uint8ArrayList[] = []
+  private outboxWritten = Promise.withResolvers<boolean>()
   closed = false
 
   constructor (readonly stream: Stream, private readonly onClose: () => void) {
@@ -99,11 +102,36 @@ class OutboundChannel {
     }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      if (!this.stream.send(messageFrame(seq, body))) await this.stream.onDrain({ signal })
+      if (!await this.write(messageFrame(seq, body))) await this.stream.onDrain({ signal })
       await acked.promise
     } finally {
       signal.removeEventListener('abort', onAbort)
       this.release(seq)
+    }
+  }
+
+  /**
+   * Frames sent in one microtask checkpoint (the send commands of one stdin
+   * read) go out as one stream write: up to 64 KiB, that is one yamux frame,
+   * one Noise record and one syscall for all of them instead of one each.
+   * Resolves false if the stream asked to drain.
+   */
+  private async write (frame: Uint8ArrayList): Promise<boolean> {
+    if (this.outbox.length === 0) {
+      this.outboxWritten = Promise.withResolvers<boolean>()
+      queueMicrotask(this.flush)
+    }
+    this.outbox.push(frame)
+    return await this.outboxWritten.promise
+  }
+
+  private readonly flush = (): void => {
+    const frames = this.outbox
+    this.outbox = []
+    try {
+      this.outboxWritten.resolve(this.stream.send(frames.length === 1 ? frames[0] as Uint8ArrayList : new Uint8ArrayList(...frames)))
+    } catch (err) {
+      this.outboxWritten.reject(err)
     }
   }
 
