@@ -21,8 +21,13 @@ export type SummaryEntry = [from: string, seqno: bigint, receivedAt: number]
 const MIN_SEEN_PER_TOPIC = 10_000
 
 class TopicLog {
-  /** Kept messages, oldest first. */
-  entries: HistoryMessage[] = []
+  /**
+   * Kept messages, oldest first, from index `first` on. Evicted ones are
+   * cleared, and cut off the array once they are half of it, rather than the
+   * array being copied at every message once the topic is full.
+   */
+  entries: Array<HistoryMessage | undefined> = []
+  first = 0
   readonly byId = new Map<string, HistoryMessage>()
   bytes = 0
   /** Ids of every message seen (kept or not), oldest first. */
@@ -31,6 +36,15 @@ class TopicLog {
   fileLines = 0
   /** The topic's file, open for appending. */
   fd?: number
+
+  get count (): number {
+    return this.entries.length - this.first
+  }
+
+  /** The kept messages, oldest first. */
+  kept (): HistoryMessage[] {
+    return this.entries.slice(this.first) as HistoryMessage[]
+  }
 }
 
 /**
@@ -97,7 +111,7 @@ export class HistoryStore {
     const log = this.topics.get(topic)
     if (log === undefined) return []
     this.evict(log, Date.now())
-    let entries = log.entries
+    let entries = log.kept()
     if (range.since !== undefined) {
       const since = range.since
       entries = entries.filter((entry) => entry.receivedAt >= since)
@@ -124,15 +138,17 @@ export class HistoryStore {
   }
 
   private evict (log: TopicLog, now: number): void {
-    let drop = 0
-    for (let entry = log.entries[0]; entry !== undefined; entry = log.entries[drop]) {
-      const over = log.entries.length - drop > this.limits.size || log.bytes > this.limits.maxBytes
+    for (let entry = log.entries[log.first]; entry !== undefined; entry = log.entries[log.first]) {
+      const over = log.count > this.limits.size || log.bytes > this.limits.maxBytes
       if (!over && now - entry.receivedAt <= this.limits.ttlMs) break
       log.bytes -= entry.data.byteLength
       log.byId.delete(messageId(entry.from, entry.seqno))
-      drop++
+      log.entries[log.first++] = undefined
     }
-    if (drop > 0) log.entries = log.entries.slice(drop)
+    if (log.first > 0 && 2 * log.first >= log.entries.length) {
+      log.entries = log.entries.slice(log.first)
+      log.first = 0
+    }
   }
 
   // Persistence: one file per topic, named by the topic's hash. Its first line
@@ -159,7 +175,7 @@ export class HistoryStore {
     const path = this.file(topic)
     if (log.fd !== undefined) closeSync(log.fd)
     log.fd = undefined
-    const lines = [JSON.stringify({ topic }), ...log.entries.map((entry) => JSON.stringify(toJson(entry)))]
+    const lines = [JSON.stringify({ topic }), ...log.kept().map((entry) => JSON.stringify(toJson(entry)))]
     writeFileSync(`${path}.tmp`, `${lines.join('\n')}\n`, { mode: 0o600 })
     renameSync(`${path}.tmp`, path)
     log.fileLines = lines.length
