@@ -88,6 +88,8 @@ export const HISTORY_MAX_BYTES_PER_TOPIC = 64 * 1024 * 1024
 export const HISTORY_TIMEOUT_MS = 10_000
 /** Catch-up: once the first peer answered, how long the others may take before they are left out, ms. */
 export const HISTORY_SUMMARY_GRACE_MS = 1_000
+/** Catch-up: longest wait for gossipsub to have a stream to each peer asked, so that they heard of the subscription first, ms. */
+export const HISTORY_SUBSCRIPTION_WAIT_MS = 1_000
 /** Catch-up: most peers asked. */
 export const HISTORY_MAX_PEERS = 16
 /** Largest frame on the history protocol, bytes. */

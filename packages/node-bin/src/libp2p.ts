@@ -23,8 +23,8 @@ import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records
 export type Services = {
   identify: Identify
   ping: Ping
-  /** The gossipsub service; its class also has getScore, which the exported interface leaves out. */
-  pubsub: GossipSub & { getScore: (peerId: string) => number }
+  /** The gossipsub service; its class also has getScore and streamsOutbound, which the exported interface leaves out. */
+  pubsub: GossipSub & { getScore: (peerId: string) => number, streamsOutbound: ReadonlyMap<string, unknown> }
   dht: KadDHT
 }
 

@@ -5,7 +5,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { GossipSub, SignedMessage } from '@libp2p/gossipsub'
 import { MAX_HISTORY_LIMIT } from '@p2p-node/protocol'
 import type { CatchUp, HistoryRange } from '@p2p-node/protocol'
-import { HISTORY_FETCH_IDLE_MS, HISTORY_MAX_FRAME_BYTES, HISTORY_MAX_PEERS, HISTORY_PROTOCOL, HISTORY_SERVE_TIMEOUT_MS, HISTORY_SUMMARY_GRACE_MS } from '../constants.js'
+import { HISTORY_FETCH_IDLE_MS, HISTORY_MAX_FRAME_BYTES, HISTORY_MAX_PEERS, HISTORY_PROTOCOL, HISTORY_SERVE_TIMEOUT_MS, HISTORY_SUBSCRIPTION_WAIT_MS, HISTORY_SUMMARY_GRACE_MS } from '../constants.js'
 import type { Libp2pNode } from '../libp2p.js'
 import type { Logger } from '../output.js'
 import { fromGossipsub, fromJson, messageId, toJson, verifySignature } from './message.js'
@@ -44,6 +44,8 @@ interface Wanted {
 const FETCH_ROUNDS = 3
 /** Messages asked for in one fetch request (a server refuses more). */
 const FETCH_BATCH = 64
+/** How often a catch-up looks whether gossipsub has sent the subscription, ms. */
+const SUBSCRIPTION_POLL_MS = 20
 
 export interface HistoryServiceInit {
   store: HistoryStore
@@ -63,7 +65,7 @@ export class HistoryService {
   private readonly encoder = new TextEncoder()
   private readonly decoder = new TextDecoder()
 
-  constructor (private readonly node: Libp2pNode, private readonly pubsub: GossipSub, private readonly init: HistoryServiceInit) {}
+  constructor (private readonly node: Libp2pNode, private readonly pubsub: GossipSub & { streamsOutbound: ReadonlyMap<string, unknown> }, private readonly init: HistoryServiceInit) {}
 
   async start (): Promise<void> {
     await this.node.handle(HISTORY_PROTOCOL, (stream, connection) => { void this.serve(stream, connection) }, {
@@ -91,6 +93,7 @@ export class HistoryService {
    */
   async catchUp (topic: string, range: HistoryRange, signal: AbortSignal): Promise<CatchUp> {
     const peers = this.candidates(topic)
+    await this.subscriptionSent(peers, signal)
     const answers = await this.summaries(peers, topic, range, signal)
     const wanted = this.missing(topic, answers, range)
     const order = new ReplayOrder(wanted)
@@ -142,6 +145,33 @@ export class HistoryService {
     }
     for (const item of pending) await release(order.givenUp(item.from, item.seqno))
     return { replayed, peers: peers.length, answered: answers.length }
+  }
+
+  /**
+   * Waits, HISTORY_SUBSCRIPTION_WAIT_MS at most, until gossipsub has a stream
+   * to each of `peers` that speaks it, the new subscription having gone out on
+   * it: gossipsub sends it only on open streams, and on each that opens
+   * later. A peer that answered the summary before hearing of it would then
+   * publish to everyone but this node, and in a small topic gossip would not
+   * make up for it (a newcomer joins every mesh at once, and gossip skips mesh
+   * peers). Gossipsub has no event for an opened stream: this looks every
+   * SUBSCRIPTION_POLL_MS.
+   */
+  private async subscriptionSent (peers: PeerId[], signal: AbortSignal): Promise<void> {
+    const deadline = performance.now() + HISTORY_SUBSCRIPTION_WAIT_MS
+    let waiting = peers
+    while (!signal.aborted && performance.now() < deadline) {
+      const unsent = await Promise.all(waiting.map(async (peer) => !this.pubsub.streamsOutbound.has(peer.toString()) && await this.speaksGossipsub(peer)))
+      waiting = waiting.filter((_peer, i) => unsent[i])
+      if (waiting.length === 0) return
+      await new Promise((resolve) => setTimeout(resolve, SUBSCRIPTION_POLL_MS))
+    }
+  }
+
+  /** True unless identify says the peer has no gossipsub; a peer not identified yet may well have it. */
+  private async speaksGossipsub (peer: PeerId): Promise<boolean> {
+    const protocols = await this.node.peerStore.get(peer).then((known) => known.protocols, () => [])
+    return protocols.length === 0 || protocols.some((protocol) => protocol.startsWith('/meshsub/'))
   }
 
   /** Peers on the topic first, then other connected peers (which may hold it from before). */
