@@ -53,6 +53,39 @@ const MAX_IN_FLIGHT = 256
 const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024
 
 /**
+ * Writes what is handed to it in one microtask checkpoint to the stream as
+ * one write: up to 64 KiB, that is one yamux frame, one Noise record and one
+ * syscall for all of it instead of one each. A stdin read brings many send
+ * commands at once, and a stdout flush delivers many messages, so many acks.
+ */
+class CoalescingWriter {
+  private chunks: Array<Uint8Array | Uint8ArrayList> = []
+  private written = Promise.withResolvers<boolean>()
+
+  constructor (private readonly stream: Stream) {}
+
+  /** Resolves false if the stream asked to drain; rejects if it refused the write (closed). */
+  async write (chunk: Uint8Array | Uint8ArrayList): Promise<boolean> {
+    if (this.chunks.length === 0) {
+      this.written = Promise.withResolvers<boolean>()
+      queueMicrotask(this.flush)
+    }
+    this.chunks.push(chunk)
+    return await this.written.promise
+  }
+
+  private readonly flush = (): void => {
+    const chunks = this.chunks
+    this.chunks = []
+    try {
+      this.written.resolve(this.stream.send(chunks.length === 1 ? chunks[0] as Uint8Array | Uint8ArrayList : new Uint8ArrayList(...chunks)))
+    } catch (err) {
+      this.written.reject(err)
+    }
+  }
+}
+
+/**
  * One outbound stream to a peer, with the sends awaiting their acks. Flow
  * control: at most MAX_IN_FLIGHT messages or MAX_IN_FLIGHT_BYTES are sent and
  * not yet acknowledged; later sends wait their turn, in order. As a receiver
@@ -67,12 +100,11 @@ class OutboundChannel {
   /** Sends woken from waitingForWindow that have not taken their turn yet; nobody may overtake them. */
   private handoffs = 0
   private readonly decoder = new FrameDecoder(HEADER_BYTES)
-  /** Frames sent in this microtask checkpoint, and whether the stream took them without asking to drain. */
-  private outbox: Uint8ArrayList[] = []
-  private outboxWritten = Promise.withResolvers<boolean>()
+  private readonly writer: CoalescingWriter
   closed = false
 
   constructor (readonly stream: Stream, private readonly onClose: () => void) {
+    this.writer = new CoalescingWriter(stream)
     stream.addEventListener('message', (event) => {
       try {
         for (const frame of this.decoder.decode(event.data)) this.onFrame(frame)
@@ -102,36 +134,11 @@ class OutboundChannel {
     }
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      if (!await this.write(messageFrame(seq, body))) await this.stream.onDrain({ signal })
+      if (!await this.writer.write(messageFrame(seq, body))) await this.stream.onDrain({ signal })
       await acked.promise
     } finally {
       signal.removeEventListener('abort', onAbort)
       this.release(seq)
-    }
-  }
-
-  /**
-   * Frames sent in one microtask checkpoint (the send commands of one stdin
-   * read) go out as one stream write: up to 64 KiB, that is one yamux frame,
-   * one Noise record and one syscall for all of them instead of one each.
-   * Resolves false if the stream asked to drain.
-   */
-  private async write (frame: Uint8ArrayList): Promise<boolean> {
-    if (this.outbox.length === 0) {
-      this.outboxWritten = Promise.withResolvers<boolean>()
-      queueMicrotask(this.flush)
-    }
-    this.outbox.push(frame)
-    return await this.outboxWritten.promise
-  }
-
-  private readonly flush = (): void => {
-    const frames = this.outbox
-    this.outbox = []
-    try {
-      this.outboxWritten.resolve(this.stream.send(frames.length === 1 ? frames[0] as Uint8ArrayList : new Uint8ArrayList(...frames)))
-    } catch (err) {
-      this.outboxWritten.reject(err)
     }
   }
 
@@ -296,15 +303,7 @@ export class DirectMessaging {
     const limiter = this.limiters.get(key) ?? new RateLimiter(this.init.maxMessagesPerSecond)
     this.limiters.set(key, limiter)
     const decoder = new FrameDecoder(HEADER_BYTES + this.init.maxMessageBytes)
-    // Acks due in one microtask checkpoint (a stdout flush delivers many
-    // messages at once) go out as one write: one yamux frame, one Noise
-    // record, one syscall, instead of one each.
-    let acks: Uint8Array[] = []
-    const sendAcks = (): void => {
-      const due = acks
-      acks = []
-      if (stream.writeStatus === 'writable') stream.send(due.length === 1 ? due[0] as Uint8Array : Buffer.concat(due))
-    }
+    const acks = new CoalescingWriter(stream)
     stream.addEventListener('message', (event) => {
       try {
         for (const frame of decoder.decode(event.data)) {
@@ -314,10 +313,8 @@ export class DirectMessaging {
           ack[0] = HEADER_BYTES
           ack[1] = KIND_ACK
           new DataView(ack.buffer).setUint32(2, frame.getUint32(1))
-          void this.init.onMessage(from, frame.subarray(HEADER_BYTES)).then(() => {
-            acks.push(ack)
-            if (acks.length === 1) queueMicrotask(sendAcks)
-          })
+          // An ack for a stream closed meanwhile is not needed: the sender already failed the message.
+          void this.init.onMessage(from, frame.subarray(HEADER_BYTES)).then(async () => { await acks.write(ack).catch(() => {}) })
         }
       } catch (err) {
         // The decoder refuses an oversize frame by its length prefix.
