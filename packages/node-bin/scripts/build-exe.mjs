@@ -51,10 +51,11 @@ const result = await build({
   target: 'node20',
   // Identifiers are not minified, and keepNames is off: keepNames wraps every
   // function and class, closures included, in a call that sets its name, once
-  // per creation, which cost about 5 % of the sidecar's CPU per direct message
-  // and of its time to ready. Names stay readable in stack traces this way.
-  // esbuild still renames the few that clash (AbortError2); that shows only in
-  // Function#name, which only commander reads, for errors p2p-node handles itself.
+  // per creation, which cost 5 % or more of the sidecar's CPU per direct
+  // message and of its time to ready. Names stay readable in stack traces this
+  // way. esbuild still renames the few that clash (AbortError2); that shows
+  // only in Function#name, which libp2p's errors do not use (they set `name`),
+  // and which commander and zod read only for text p2p-node never shows.
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
