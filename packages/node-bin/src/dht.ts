@@ -1,6 +1,7 @@
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import type { PeerInfo } from '@libp2p/interface'
 import type { Libp2pNode } from './libp2p.js'
 
 /**
@@ -15,6 +16,29 @@ export interface ObservableRoutingTable {
 
 export function routingTable (node: Libp2pNode): ObservableRoutingTable {
   return (node.services.dht as unknown as { routingTable: ObservableRoutingTable }).routingTable
+}
+
+/**
+ * Keeps kad-dht from connecting to every peer a DHT answer names. kad-dht
+ * offers each of them to its routing table, which accepts a new peer only
+ * after pinging it, and a ping needs a connection. With kad-dht's K of 20, in
+ * a network of a few dozen nodes every lookup names nearly every node, so each
+ * node soon dials all the others: with 20 nodes on one host, 19 connections
+ * each and about 1 s of CPU per node before any topic is joined. Here the
+ * routing table is offered a named peer only when a connection to it is open
+ * already (as go-libp2p-kad-dht's table, too, takes peers it has talked to).
+ * The others still serve the lookup that learnt of them (a lookup dials the
+ * peers it queries, and those join the table once connected) and their
+ * addresses still go to the peer store, for later dials.
+ */
+export function addOnlyConnectedContacts (node: Libp2pNode): void {
+  const dht = node.services.dht as unknown as { onPeerConnect?: (peer: PeerInfo) => Promise<void> }
+  const offer = dht.onPeerConnect
+  // kad-dht calls this.onPeerConnect both for peers that answers name and for peers that connect.
+  if (typeof offer !== 'function') throw new Error('@libp2p/kad-dht no longer has onPeerConnect: update addOnlyConnectedContacts in src/dht.ts')
+  dht.onPeerConnect = async (peer) => {
+    if (node.getConnections(peer.id).length > 0) await offer.call(dht, peer)
+  }
 }
 
 /** Resolves true when the routing table has (or gains) a peer, false after timeoutMs. */

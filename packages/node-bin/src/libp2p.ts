@@ -19,6 +19,7 @@ import type { Identify } from '@libp2p/identify'
 import type { DhtMode } from './config.js'
 import { CONNECTION_PING_INTERVAL_MS, DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
 import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records.js'
+import { addOnlyConnectedContacts } from './dht.js'
 
 export type Services = {
   identify: Identify
@@ -76,7 +77,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
   if (init.autonat) optional.autonat = autoNAT()
   if (init.dcutr && init.relay) optional.dcutr = dcutr()
 
-  return await createLibp2p({
+  const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
@@ -124,4 +125,6 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
       })
     }
   }) as unknown as Libp2pNode
+  addOnlyConnectedContacts(node)
+  return node
 }
