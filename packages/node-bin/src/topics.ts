@@ -39,6 +39,11 @@ export class TopicDirectory {
     return [...this.byPeer.get(peerId.toString()) ?? []].sort()
   }
 
+  /** The peers discover has reported for the topic so far (a live view). */
+  reportedOn (topic: string): ReadonlySet<string> {
+    return this.reported.get(topic) ?? new Set()
+  }
+
   /** Records that discover reported the peer for the topic; false if it already had. */
   markReported (topic: string, peerId: PeerId): boolean {
     const peers = this.reported.get(topic) ?? new Set<string>()

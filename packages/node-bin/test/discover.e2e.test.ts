@@ -7,6 +7,8 @@ import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { multiaddr } from '@multiformats/multiaddr'
+import { lpStream } from '@libp2p/utils'
+import type { Libp2p } from '@libp2p/interface'
 import { TOPIC_PEERS_PROTOCOL } from '../src/constants.js'
 import { NodeProcess, eventually } from './helpers/node-process.js'
 
@@ -15,6 +17,11 @@ after(async () => {
   await Promise.all(nodes.map(async (node) => await node.kill()))
   for (const node of nodes) assert.deepEqual(node.badLines, [])
 })
+
+/** A plain libp2p peer on 127.0.0.1: it speaks no p2p-node protocol unless the test adds one. */
+async function rawPeer (): Promise<Libp2p> {
+  return await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+}
 
 /** Starts a DHT client node on 127.0.0.1 that knows the given bootstrap addresses. */
 async function start (label: string, bootstrap: string[] = []): Promise<NodeProcess> {
@@ -90,5 +97,65 @@ test('discover replies within its timeoutMs when a connected peer never answers'
     assert.ok(elapsed < timeoutMs, `discover replied after ${elapsed.toFixed(0)} ms, more than its timeoutMs of ${timeoutMs}`)
   } finally {
     await silent.stop()
+  }
+})
+
+// Six plain libp2p peers, none on the topic, answer the node's topic peer
+// questions with a list the test controls. discover asks 4 of them first and
+// the other 2 only when those told of a peer that no discover of the topic had
+// found: a node that calls discover again and again asks 4, not all.
+test('discover asks beyond its first 4 peers only when they tell of a peer no earlier discover found', async () => {
+  const node = await start('poller')
+  const told: Array<{ id: string, addrs: string[] }> = []
+  let questions = 0
+  const answering = await Promise.all(Array.from({ length: 6 }, async () => {
+    const peer = await rawPeer()
+    await peer.handle(TOPIC_PEERS_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      await lp.read()
+      questions++
+      await lp.write(new TextEncoder().encode(JSON.stringify({ peers: told })))
+      await stream.close()
+    })
+    return peer
+  }))
+  // The peers they tell of hang up once connected (after identify, so that
+  // discover's dial has succeeded): the node is left connected to the six only.
+  const newcomers = await Promise.all([0, 1].map(async () => {
+    const peer = await rawPeer()
+    peer.addEventListener('peer:identify', (event) => { void peer.hangUp(event.detail.peerId) })
+    return peer
+  }))
+  const hungUp = async (peer: Libp2p, times: number): Promise<void> => {
+    const id = peer.peerId.toString()
+    await eventually(() => node.all('peer_disconnected').filter((e) => e.peerId === id).length >= times ? true : undefined, `${times} hang-ups of a told peer`)
+  }
+  const tell = (peer: Libp2p): void => { told.push({ id: peer.peerId.toString(), addrs: peer.getMultiaddrs().map(String) }) }
+  const discoverAndCount = async (): Promise<{ asked: number, peers: string[] }> => {
+    const before = questions
+    const reply = await node.ok({ type: 'discover', topic: 'polled', timeoutMs: 5_000 }, 10_000)
+    return { asked: questions - before, peers: reply.peers }
+  }
+  try {
+    for (const peer of answering) {
+      await peer.dial(multiaddr(node.addr))
+      await node.waitFor((e) => e.type === 'peer_connected' && e.peerId === peer.peerId.toString(), 'an answering peer connected')
+    }
+    const [first, second] = newcomers as [Libp2p, Libp2p]
+    tell(first)
+    const initial = await discoverAndCount()
+    assert.deepEqual(initial, { asked: 6, peers: [first.peerId.toString()] }, 'the first discover asks all 6, since the first 4 told of a new peer')
+    await hungUp(first, 1)
+
+    const again = await discoverAndCount()
+    assert.deepEqual(again, { asked: 4, peers: [first.peerId.toString()] }, 'a repeated discover told of nothing new asks only 4')
+    await hungUp(first, 2)
+
+    tell(second)
+    const more = await discoverAndCount()
+    assert.equal(more.asked, 6, 'a discover told of a new peer asks the other 2 as well')
+    assert.deepEqual([...more.peers].sort(), [first.peerId.toString(), second.peerId.toString()].sort())
+  } finally {
+    await Promise.all([...answering, ...newcomers].map(async (peer) => { await peer.stop() }))
   }
 })

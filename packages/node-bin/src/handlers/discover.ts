@@ -35,7 +35,7 @@ const DEADLINES = { ask: 0.4, lookup: 0.7, dial: 0.9 }
  *    node that does not subscribe still knows every subscriber connected to
  *    it); those peers are connected to what they tell, so it is live. The
  *    first FIRST_ASKED are asked first, the rest only if they told of a peer
- *    this node did not know;
+ *    no discover of this topic had reported before;
  * 3. unless 20 are known by then, the topic's DHT providers. A provider record
  *    can outlive its node, so a provider is reported only once dialled.
  *
@@ -74,14 +74,17 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const others = shuffled(neighbours.filter((peerId) => !onTopic(peerId)))
   const fromOthers = Math.min(others.length, Math.max(OTHER_PEERS_ASKED, EXCHANGE_PEERS - topicPeers.length))
   const asked = [...others.slice(0, fromOthers), ...topicPeers.slice(0, EXCHANGE_PEERS - fromOthers)]
-  // The rest are asked only if the first few told of peers it did not know:
-  // a node already connected to its whole topic asks 4 peers, not 16.
+  // The rest are asked only if the first few told of a peer that no discover
+  // of this topic had found before: a node that polls discover asks 4 peers a
+  // time, not 16, once it knows the topic (each question is a stream opened at
+  // both ends: with 25 nodes polling, this halved the CPU of a discover).
+  const reported = ctx.topics.reportedOn(cmd.topic)
   const askSignal = deadline(DEADLINES.ask)
   for (const wave of [asked.slice(0, FIRST_ASKED), asked.slice(FIRST_ASKED)]) {
     if (wave.length === 0 || askSignal.aborted) break
     const told = await ctx.topicPeers.ask(wave, cmd.topic, new Set(found.keys()), askSignal)
     for (const peerId of told) add(peerId)
-    if (told.length === 0) break
+    if (!told.some((peerId) => !reported.has(peerId.toString()))) break
   }
 
   if (found.size < PROVIDER_LIMIT) {
