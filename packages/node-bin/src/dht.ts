@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import type { PeerInfo } from '@libp2p/interface'
+import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { Libp2pNode } from './libp2p.js'
 
 /**
@@ -59,4 +59,27 @@ export async function dhtPeerAdded (table: ObservableRoutingTable, timeoutMs: nu
 /** The CID under which provider records of `prefix + key` live: raw codec, SHA-256 of the UTF-8 bytes. */
 export async function providerKey (prefix: string, key: string): Promise<CID> {
   return CID.createV1(raw.code, await sha256.digest(Buffer.from(prefix + key, 'utf8')))
+}
+
+/**
+ * Asks the DHT where the peer is now, ignoring what this node holds, and puts
+ * the addresses it did not hold in the peer store in place of the old ones.
+ * Every answer of the lookup counts: one from a peer that knew only an old
+ * address does not hide a newer one that others give. True if any address was
+ * new; false if the DHT knew none, or only those held already.
+ */
+export async function refreshPeerAddresses (node: Libp2pNode, peerId: PeerId, signal: AbortSignal): Promise<boolean> {
+  const held = new Set((await node.peerStore.get(peerId).catch(() => undefined))?.addresses.map(({ multiaddr }) => multiaddr.toString()))
+  const fresh = new Map<string, PeerInfo['multiaddrs'][number]>()
+  try {
+    for await (const event of node.services.dht.findPeer(peerId, { signal, useCache: false })) {
+      if (event.name !== 'FINAL_PEER') continue
+      for (const addr of event.peer.multiaddrs) if (!held.has(addr.toString())) fresh.set(addr.toString(), addr)
+    }
+  } catch {
+    // Not found, or out of time: what the answers gave so far still counts.
+  }
+  if (fresh.size === 0) return false
+  await node.peerStore.patch(peerId, { multiaddrs: [...fresh.values()] })
+  return true
 }

@@ -109,6 +109,30 @@ describe('DHT, names, identity and relay', () => {
     await second.waitFor((e) => e.type === 'message' && e.data === 'after restart', 'message after restart')
   })
 
+  // carol is a DHT client, connected to erin-1 by address: no DHT query of
+  // erin's dials her, so after erin restarts (same key, another port) carol
+  // holds only the old address, until send asks the DHT.
+  test('send reaches a peer that came back on another port: the old address fails, the DHT gives the new one', async () => {
+    const keyFile = join(dir, 'erin.key')
+    const carol = await start('carol', ['--dht-mode', 'client'])
+    const first = await start('erin-1', ['--key-file', keyFile])
+    await carol.ok({ type: 'connect', bootstrapPeers: [first.addr] })
+    await carol.ok({ type: 'send', peerId: first.peerId, data: 'before restart' })
+    const oldPort = first.addr.split('/')[4]
+    first.proc.stdin.end()
+    assert.equal((await first.waitExit()).code, 0)
+    await carol.waitFor((e) => e.type === 'peer_disconnected' && e.peerId === first.peerId, 'carol saw erin-1 go')
+
+    const second = await start('erin-2', ['--key-file', keyFile])
+    assert.equal(second.peerId, first.peerId)
+    assert.notEqual(second.addr.split('/')[4], oldPort, 'erin came back on the same port')
+    // erin-2 is in the DHT once the bootstrap node's routing table has it.
+    await second.waitFor((e) => e.type === 'peer_connected' && e.peerId === boot.peerId, 'erin-2 connected to the bootstrap node')
+    assert.ok(!(await carol.ok({ type: 'peers' })).peers.some((p: any) => p.peerId === second.peerId), 'carol is already connected to erin-2')
+    await carol.ok({ type: 'send', peerId: second.peerId, data: 'after restart' })
+    await second.waitFor((e) => e.type === 'message' && e.data === 'after restart' && e.from === carol.peerId, 'the message after the restart')
+  })
+
   test('P2P_PRIVATE_KEY: a hex secp256k1 key always gives the same peer id and is never printed', async () => {
     const hex = '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318'
     const one = await start('eth-1', [], { P2P_PRIVATE_KEY: `0x${hex}` })

@@ -7,6 +7,7 @@ import { encodePayload } from '../payload.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { addRelayRoutes, removeRelayRoutes } from '../relay.js'
 import { MaybeDeliveredError } from '../messaging.js'
+import { refreshPeerAddresses } from '../dht.js'
 import type { NodeContext } from '../context.js'
 
 /** First and longest pause between lookups of a peer the DHT does not know yet, ms. */
@@ -17,8 +18,11 @@ const LOOKUP_RETRY_MS = { first: 100, max: 1_000 }
  * A peer with no known address is looked up in the DHT, again and again until
  * the time limit: right after start, or right after the peer joined, the DHT
  * may not know it yet. Once, it also tries the peer through every connected
- * relay server, for peers that are only reachable through a relay. Nothing has been sent while the peer is not found, so
- * the retries cannot deliver twice.
+ * relay server, for peers that are only reachable through a relay. When the
+ * dial fails, the addresses this node holds may be old (the peer restarted on
+ * another port): once, it asks the DHT for the peer's current addresses, and
+ * tries again if they are new. Nothing has been sent while the peer is not
+ * found or not dialled, so the retries cannot deliver twice.
  */
 export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultFields<'send'>> {
   const timeoutMs = cmd.timeoutMs ?? SEND_TIMEOUT_MS
@@ -29,6 +33,7 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
   }
   const body = encodePayload(cmd.data)
   let triedRelays = false
+  let refreshed = false
   let relayRoutes: Multiaddr[] = []
   for (let pause = LOOKUP_RETRY_MS.first; ; pause = Math.min(pause * 2, LOOKUP_RETRY_MS.max)) {
     try {
@@ -43,6 +48,10 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
         await removeRelayRoutes(ctx.node, peerId, relayRoutes)
         relayRoutes = []
         if (error.code !== 'DIAL_FAILED' && error.code !== 'PEER_NOT_FOUND') throw error
+      } else if (error.code === 'DIAL_FAILED' && !refreshed) {
+        refreshed = true
+        if (await refreshPeerAddresses(ctx.node, peerId, signal)) continue
+        throw error
       } else if (error.code !== 'PEER_NOT_FOUND') {
         throw error
       }
