@@ -133,6 +133,29 @@ describe('DHT, names, identity and relay', () => {
     await second.waitFor((e) => e.type === 'message' && e.data === 'after restart' && e.from === carol.peerId, 'the message after the restart')
   })
 
+  // A send or ping to a peer that is not up fails, and leaves in libp2p's
+  // peer store an entry for it without addresses. kad-dht answers lookups from
+  // any such entry, so libp2p's own lookup never asked the network again:
+  // every later send or ping failed, even once the peer was in the DHT.
+  for (const command of ['send', 'ping'] as const) {
+    test(`${command} reaches a peer that an earlier ${command} could not find, once it has joined`, async () => {
+      const keyFile = join(dir, `${command}-target.key`)
+      const gone = await start(`${command}-target-0`, ['--key-file', keyFile])
+      gone.proc.stdin.end()
+      assert.equal((await gone.waitExit()).code, 0)
+      const asker = await start(`${command}-asker`, ['--dht-mode', 'client'])
+      const to = (peerId: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: command, peerId, ...(command === 'send' ? { data: 'now' } : {}), ...extra })
+      const early = await asker.request(to(gone.peerId, { timeoutMs: 1_000 }))
+      assert.equal(early.type, 'error', `the early ${command} to a peer that is down succeeded`)
+
+      const target = await start(`${command}-target`, ['--key-file', keyFile])
+      assert.equal(target.peerId, gone.peerId)
+      await target.waitFor((e) => e.type === 'peer_connected' && e.peerId === boot.peerId, 'the target connected to the bootstrap node')
+      await asker.ok(to(target.peerId))
+      if (command === 'send') await target.waitFor((e) => e.type === 'message' && e.data === 'now' && e.from === asker.peerId, 'the message once the target joined')
+    })
+  }
+
   test('P2P_PRIVATE_KEY: a hex secp256k1 key always gives the same peer id and is never printed', async () => {
     const hex = '4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318'
     const one = await start('eth-1', [], { P2P_PRIVATE_KEY: `0x${hex}` })

@@ -15,7 +15,8 @@ export async function lookup (ctx: NodeContext, cmd: LookupCommand): Promise<Res
     } catch {}
     if (addrs.length === 0) {
       try {
-        addrs = (await ctx.node.peerRouting.findPeer(peerId, { signal })).multiaddrs.map(String)
+        // Not from the cache: kad-dht's holds entries without addresses (see send).
+        addrs = (await ctx.node.peerRouting.findPeer(peerId, { signal, useCache: false })).multiaddrs.map(String)
       } catch {}
     }
   }

@@ -61,6 +61,10 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
         relayRoutes = await addRelayRoutes(ctx.node, peerId)
         if (relayRoutes.length > 0) continue
       }
+      // Once a dial has failed, libp2p keeps an entry for the peer without
+      // addresses, and kad-dht answers its later lookups from that entry:
+      // libp2p's own lookup on the next dial would not ask the network again.
+      if (await refreshPeerAddresses(ctx.node, peerId, signal)) continue
       try {
         await delay(pause, undefined, { signal })
       } catch {
