@@ -20,6 +20,7 @@ import type { DhtMode } from './config.js'
 import { CONNECTION_PING_INTERVAL_MS, DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
 import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records.js'
 import { addOnlyConnectedContacts } from './dht.js'
+import { onePingPerPeer } from './ping-turns.js'
 
 export type Services = {
   identify: Identify
@@ -102,7 +103,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
     services: {
       ...optional,
       identify: identify(),
-      ping: ping(),
+      // One stream of ours plus one of libp2p's connection monitor: see ping-turns.ts.
+      ping: ping({ maxOutboundStreams: 2 }),
       pubsub: gossipsub({
         // The node's own messages are delivered to it too, only to keep them in its history.
         emitSelf: true,
@@ -126,5 +128,6 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
     }
   }) as unknown as Libp2pNode
   addOnlyConnectedContacts(node)
+  onePingPerPeer(node.services.ping)
   return node
 }

@@ -172,6 +172,17 @@ describe('three nodes on 127.0.0.1', () => {
     assert.match(unknown.message, /within 1500 ms/)
   })
 
+  test('ping: several at once to one peer all get their round trip', async () => {
+    // The ping protocol allows one outbound stream per peer, and kad-dht pings
+    // new contacts with the same service: the node takes the pings in turn.
+    const replies = await Promise.all(Array.from({ length: 4 }, async () => await b.request({ type: 'ping', peerId: c.peerId })))
+    for (const reply of replies) {
+      assert.equal(reply.type, 'result', JSON.stringify(reply))
+      assert.equal(reply.peerId, c.peerId)
+      assert.ok(Number.isFinite(reply.latencyMs) && reply.latencyMs >= 0, JSON.stringify(reply))
+    }
+  })
+
   test('peers lists connected peers with their addresses and topics', async () => {
     const { peers } = await b.ok({ type: 'peers' })
     const ids = peers.map((p: any) => p.peerId)
