@@ -172,6 +172,21 @@ describe('three nodes on 127.0.0.1', () => {
     assert.match(unknown.message, /within 1500 ms/)
   })
 
+  test('ping errors: a peer nobody knows is PEER_NOT_FOUND, on a connected node and on a lone one', async () => {
+    const nobody = '12D3KooWJrfLYVdsqdnDzXdNZ3mzVWnxvtgBKz5nhvJnpknPQrzY'
+    const lone = await NodeProcess.start('lone')
+    try {
+      for (const node of [a, lone]) {
+        const reply = await node.request({ type: 'ping', peerId: nobody, timeoutMs: 1500 })
+        assert.equal(reply.type, 'error', `${node.label}: ${JSON.stringify(reply)}`)
+        assert.equal(reply.code, 'PEER_NOT_FOUND', `${node.label}: ${JSON.stringify(reply)}`)
+      }
+    } finally {
+      await lone.kill()
+    }
+    assert.deepEqual(lone.badLines, [])
+  })
+
   test('ping: several at once to one peer all get their round trip', async () => {
     // The ping protocol allows one outbound stream per peer, and kad-dht pings
     // new contacts with the same service: the node takes the pings in turn.
