@@ -61,6 +61,13 @@ export async function providerKey (prefix: string, key: string): Promise<CID> {
   return CID.createV1(raw.code, await sha256.digest(Buffer.from(prefix + key, 'utf8')))
 }
 
+/** True if this node is connected to the peer or holds an address for it. */
+export async function hasRoute (node: Libp2pNode, peerId: PeerId): Promise<boolean> {
+  if (node.getConnections(peerId).length > 0) return true
+  const held = await node.peerStore.get(peerId).catch(() => undefined)
+  return (held?.addresses.length ?? 0) > 0
+}
+
 /**
  * Asks the DHT where the peer is now, ignoring what this node holds, and puts
  * the addresses it did not hold in the peer store in place of the old ones.

@@ -172,14 +172,18 @@ describe('three nodes on 127.0.0.1', () => {
     assert.match(unknown.message, /within 1500 ms/)
   })
 
-  test('ping errors: a peer nobody knows is PEER_NOT_FOUND, on a connected node and on a lone one', async () => {
+  test('ping and send to a peer nobody knows are PEER_NOT_FOUND, on a connected node and on a lone one', async () => {
+    // A lone node's DHT lookup waits for a DHT peer until the time limit; that used to be reported as TIMEOUT.
     const nobody = '12D3KooWJrfLYVdsqdnDzXdNZ3mzVWnxvtgBKz5nhvJnpknPQrzY'
     const lone = await NodeProcess.start('lone')
     try {
       for (const node of [a, lone]) {
-        const reply = await node.request({ type: 'ping', peerId: nobody, timeoutMs: 1500 })
-        assert.equal(reply.type, 'error', `${node.label}: ${JSON.stringify(reply)}`)
-        assert.equal(reply.code, 'PEER_NOT_FOUND', `${node.label}: ${JSON.stringify(reply)}`)
+        for (const command of [{ type: 'ping', peerId: nobody, timeoutMs: 1500 }, { type: 'send', peerId: nobody, data: 1, timeoutMs: 1500 }]) {
+          const reply = await node.request(command)
+          assert.equal(reply.type, 'error', `${node.label} ${command.type}: ${JSON.stringify(reply)}`)
+          assert.equal(reply.code, 'PEER_NOT_FOUND', `${node.label} ${command.type}: ${JSON.stringify(reply)}`)
+          assert.match(reply.message, /no address/)
+        }
       }
     } finally {
       await lone.kill()

@@ -1,10 +1,9 @@
 import { ProtocolError } from '@p2p-node/protocol'
-import type { PeerId } from '@libp2p/interface'
 import type { PingCommand, ResultFields } from '@p2p-node/protocol'
 import { DHT_TIMEOUT_MS } from '../constants.js'
 import { toProtocolError } from '../errors.js'
 import type { NodeContext } from '../context.js'
-import { refreshPeerAddresses } from '../dht.js'
+import { hasRoute, refreshPeerAddresses } from '../dht.js'
 
 /**
  * Round trip to a peer with libp2p's ping protocol, dialling it first if
@@ -23,18 +22,11 @@ export async function ping (ctx: NodeContext, cmd: PingCommand): Promise<ResultF
       const error = toProtocolError(err, 'DIAL_FAILED', `ping ${cmd.peerId}`)
       // A DHT lookup on a node without DHT peers waits for one until the
       // time limit: the peer was not found, rather than slow to answer.
-      if (error.code === 'TIMEOUT' && !(await reachable(ctx, peerId))) {
+      if (error.code === 'TIMEOUT' && !(await hasRoute(ctx.node, peerId))) {
         throw new ProtocolError('PEER_NOT_FOUND', `ping ${cmd.peerId}: no address found for the peer, locally or in the DHT, within ${timeoutMs} ms; connect to a peer that knows it, or check the peer id`, { cause: err })
       }
       const unreached = (error.code === 'DIAL_FAILED' || error.code === 'PEER_NOT_FOUND') && ctx.node.getConnections(peerId).length === 0
       if (refreshed || !unreached || !(await refreshPeerAddresses(ctx.node, peerId, signal))) throw error
     }
   }
-}
-
-/** True if this node is connected to the peer or holds an address for it. */
-async function reachable (ctx: NodeContext, peerId: PeerId): Promise<boolean> {
-  if (ctx.node.getConnections(peerId).length > 0) return true
-  const held = await ctx.node.peerStore.get(peerId).catch(() => undefined)
-  return (held?.addresses.length ?? 0) > 0
 }

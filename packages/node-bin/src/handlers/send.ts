@@ -7,7 +7,7 @@ import { encodePayload } from '../payload.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { addRelayRoutes, removeRelayRoutes } from '../relay.js'
 import { MaybeDeliveredError } from '../messaging.js'
-import { refreshPeerAddresses } from '../dht.js'
+import { hasRoute, refreshPeerAddresses } from '../dht.js'
 import type { NodeContext } from '../context.js'
 
 /** First and longest pause between lookups of a peer the DHT does not know yet, ms. */
@@ -32,6 +32,7 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
     throw new ProtocolError('INVALID_PEER_ID', 'field "peerId": is this node\'s own peer id; send to another peer')
   }
   const body = encodePayload(cmd.data)
+  const notFound = (): ProtocolError => new ProtocolError('PEER_NOT_FOUND', `send to ${cmd.peerId}: no address found for the peer, locally or in the DHT, within ${timeoutMs} ms; connect to a peer that knows it, or check the peer id`)
   let triedRelays = false
   let refreshed = false
   let relayRoutes: Multiaddr[] = []
@@ -43,6 +44,9 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
       const error = toProtocolError(err, 'DIAL_FAILED', `send to ${cmd.peerId}`)
       // Sent but not acknowledged: retrying could deliver it twice.
       if (err instanceof MaybeDeliveredError) throw error
+      // A DHT lookup on a node without DHT peers waits for one until the
+      // time limit: nothing was sent, and the peer was not found.
+      if (error.code === 'TIMEOUT' && relayRoutes.length === 0 && !(await hasRoute(ctx.node, peerId))) throw notFound()
       if (relayRoutes.length > 0) {
         // The peer holds no reservation on our relays: back to looking it up.
         await removeRelayRoutes(ctx.node, peerId, relayRoutes)
@@ -68,7 +72,7 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
       try {
         await delay(pause, undefined, { signal })
       } catch {
-        throw new ProtocolError('PEER_NOT_FOUND', `send to ${cmd.peerId}: no address found for the peer, locally or in the DHT, within ${timeoutMs} ms; connect to a peer that knows it, or check the peer id`)
+        throw notFound()
       }
     }
   }
