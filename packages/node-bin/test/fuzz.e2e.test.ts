@@ -28,7 +28,7 @@ function generateCases (count: number, seed: number): Case[] {
   const cases: Case[] = []
   for (let i = 0; cases.length < count; i++) {
     const id = `f${i}`
-    const kind = i % 16
+    const kind = i % 17
     switch (kind) {
       case 0: { // random bytes, invalid UTF-8 included, never a newline
         const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(next() * 200) }, () => Math.floor(next() * 256)).map((b) => b === 10 ? 11 : b))
@@ -56,9 +56,12 @@ function generateCases (count: number, seed: number): Case[] {
       case 6: // negative, fractional and out-of-range ports
         cases.push({ line: JSON.stringify({ type: 'connect', id, port: pick([-1, 0.5, 4001.25, 65536, -65535, 1e12]) }) + '\n', id, codes: ['INVALID_COMMAND'] })
         break
-      case 7: // invalid peer ids
-        cases.push({ line: JSON.stringify({ type: pick(['send', 'ping']), id, peerId: pick(['!!!', '12D3KooW' + '!'.repeat(44), 'QmNotReally$', ' ', 'a b']), data: 1 }) + '\n', id, codes: ['INVALID_PEER_ID'] })
+      case 7: { // invalid peer ids
+        const peerId = pick(['!!!', '12D3KooW' + '!'.repeat(44), 'QmNotReally$', ' ', 'a b'])
+        const command = pick([{ type: 'send', id, peerId, data: 1 }, { type: 'ping', id, peerId }])
+        cases.push({ line: JSON.stringify(command) + '\n', id, codes: ['INVALID_PEER_ID'] })
         break
+      }
       case 8: // invalid multiaddrs
         cases.push({ line: JSON.stringify({ type: 'connect', id, bootstrapPeers: [pick(['/nope', 'not-a-multiaddr', '/ip4/999.1.1.1/tcp/1', '/ip4/127.0.0.1/tcp/notaport', '//'])] }) + '\n', id, codes: ['INVALID_MULTIADDR'] })
         break
@@ -85,6 +88,9 @@ function generateCases (count: number, seed: number): Case[] {
         break
       case 14: // missing data, bad timeouts, bad ttl
         cases.push({ line: JSON.stringify(pick([{ type: 'publish', id, topic: 't' }, { type: 'discover', id, topic: 't', timeoutMs: -5 }, { type: 'dht_put', id, key: 'k', value: 1, ttlSeconds: 0 }])) + '\n', id, codes: ['INVALID_COMMAND'] })
+        break
+      case 16: // a field the command does not define, next to valid ones
+        cases.push({ line: JSON.stringify({ ...pick([{ type: 'peers' }, { type: 'subscribe', topic: 't' }, { type: 'connect', bootstrapPeers: [] }]), id, [word(5)]: pick([1, 'x', null, [], {}]) }) + '\n', id, codes: ['INVALID_COMMAND'] })
         break
       default: // the same line split into tiny chunks, \r\n-terminated
         cases.push({ line: JSON.stringify({ type: word(6) + 'x', id }) + '\r\n', id, codes: ['UNKNOWN_COMMAND'] })

@@ -54,6 +54,18 @@ describe('stdin framing and bad input', () => {
     assert.match(noData?.message, /data/)
   })
 
+  test('a field the command does not define is INVALID_COMMAND naming it, and the command does not run', async () => {
+    // connect with "addrs" (its field is bootstrapPeers) used to dial nobody and report success.
+    const [error] = await afterLine('{"type":"connect","id":"c-1","addrs":["/ip4/127.0.0.1/tcp/1"]}\n')
+    assert.equal(error?.type, 'error', JSON.stringify(error))
+    assert.equal(error?.code, 'INVALID_COMMAND')
+    assert.equal(error?.id, 'c-1')
+    assert.match(error?.message, /unknown field "addrs"; connect takes .*bootstrapPeers/)
+    const [typo] = await afterLine('{"type":"send","id":"s-1","peerId":"12D3KooWJrfLYVdsqdnDzXdNZ3mzVWnxvtgBKz5nhvJnpknPQrzY","data":1,"timeout":500}\n')
+    assert.equal(typo?.code, 'INVALID_COMMAND', JSON.stringify(typo))
+    assert.match(typo?.message, /unknown field "timeout"/)
+  })
+
   test('JSON that is not a command object is INVALID_COMMAND', async () => {
     for (const line of ['[]', '"peers"', '42', 'null', '{}', '{"type":5}']) {
       const [error] = await afterLine(line + '\n')

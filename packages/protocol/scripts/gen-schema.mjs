@@ -42,8 +42,9 @@ export async function generateSchema (protocol) {
   const names = Object.keys(protocol).filter((key) => key.endsWith('Schema') && protocol[key] instanceof z.ZodType).sort()
   for (const name of names) registry.add(protocol[name], { id: name.slice(0, -'Schema'.length) })
 
-  // io 'input' describes what the parsers accept: zod strips unknown fields
-  // rather than rejecting them, so objects get no `additionalProperties: false`.
+  // io 'input' describes what the parsers accept. Commands reject fields they
+  // do not define (strict objects: `additionalProperties: false`); events are
+  // plain objects, so a client may ignore fields a later version adds.
   const { schemas } = z.toJSONSchema(registry, { io: 'input', uri: (id) => `#/$defs/${id}` })
 
   for (const required of ['Command', 'Event', 'ErrorCode']) {

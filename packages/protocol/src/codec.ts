@@ -64,11 +64,21 @@ export function decodeCommand (line: string): Decoded<Command> {
   }
   const parsed = CommandSchema.safeParse(value)
   if (parsed.success) return { ok: true, value: parsed.data }
-  return fail(new ProtocolError('INVALID_COMMAND', `${record.type}: ${formatIssues(parsed.error)}`))
+  return fail(new ProtocolError('INVALID_COMMAND', `${record.type}: ${formatIssues(parsed.error, record.type)}`))
 }
 
-function formatIssues (error: z.ZodError): string {
+/** Each command's fields, for the message about a field it does not have. */
+const commandFields = new Map<string, string>(CommandSchema.options.map((option) => [option.shape.type.value, Object.keys(option.shape).join(', ')]))
+
+function formatIssues (error: z.ZodError, commandType?: string): string {
   return error.issues.slice(0, 3).map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      // Rejected rather than dropped: a misspelt optional field (timeoutMs, bootstrapPeers) would otherwise go unnoticed.
+      const where = issue.path.map(String).join('.')
+      const names = issue.keys.map((key) => `"${where === '' ? '' : `${where}.`}${key.slice(0, 64)}"`).join(', ')
+      const known = where === '' && commandType !== undefined ? `; ${commandType} takes ${commandFields.get(commandType) ?? ''}` : ''
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${names}${known}`
+    }
     const path = issue.path.map(String).join('.')
     return path === '' ? issue.message : `field "${path}": ${issue.message}`
   }).join('; ')

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { HistoryRangeSchema, JsonValueSchema, MAX_RECORD_TTL_SECONDS, MultiaddrStringSchema, NameSchema, PeerIdStringSchema, PeerOrNameSchema, PortSchema, RecordKeySchema, RequestIdSchema, TimeoutMsSchema, TopicSchema } from './common.js'
 
 /** Dial bootstrap peers. The node already listens from launch; `port`, if given, must be the port it listens on. */
-export const ConnectCommandSchema = z.object({
+export const ConnectCommandSchema = z.strictObject({
   type: z.literal('connect'),
   id: RequestIdSchema.optional(),
   port: PortSchema.optional(),
@@ -12,7 +12,7 @@ export const ConnectCommandSchema = z.object({
 })
 
 /** Reliable direct message; the result comes once the receiver has acknowledged it. */
-export const SendCommandSchema = z.object({
+export const SendCommandSchema = z.strictObject({
   type: z.literal('send'),
   id: RequestIdSchema.optional(),
   /** Peer id, or a name registered with -n/--name. */
@@ -22,7 +22,7 @@ export const SendCommandSchema = z.object({
 })
 
 /** Join a gossipsub topic and advertise it in the DHT; with `history`, also catch up on what peers on it hold. */
-export const SubscribeCommandSchema = z.object({
+export const SubscribeCommandSchema = z.strictObject({
   type: z.literal('subscribe'),
   id: RequestIdSchema.optional(),
   topic: TopicSchema,
@@ -31,14 +31,14 @@ export const SubscribeCommandSchema = z.object({
 })
 
 /** Leave a gossipsub topic. */
-export const UnsubscribeCommandSchema = z.object({
+export const UnsubscribeCommandSchema = z.strictObject({
   type: z.literal('unsubscribe'),
   id: RequestIdSchema.optional(),
   topic: TopicSchema
 })
 
 /** Publish to a gossipsub topic. */
-export const PublishCommandSchema = z.object({
+export const PublishCommandSchema = z.strictObject({
   type: z.literal('publish'),
   id: RequestIdSchema.optional(),
   topic: TopicSchema,
@@ -54,7 +54,7 @@ export const HistoryCommandSchema = HistoryRangeSchema.extend({
 })
 
 /** Find peers subscribed to a topic and connect to enough of them for gossipsub. */
-export const DiscoverCommandSchema = z.object({
+export const DiscoverCommandSchema = z.strictObject({
   type: z.literal('discover'),
   id: RequestIdSchema.optional(),
   topic: TopicSchema,
@@ -62,13 +62,13 @@ export const DiscoverCommandSchema = z.object({
 })
 
 /** List connected peers. */
-export const PeersCommandSchema = z.object({
+export const PeersCommandSchema = z.strictObject({
   type: z.literal('peers'),
   id: RequestIdSchema.optional()
 })
 
 /** Measure the round trip to a peer (dialling it if needed). */
-export const PingCommandSchema = z.object({
+export const PingCommandSchema = z.strictObject({
   type: z.literal('ping'),
   id: RequestIdSchema.optional(),
   /** Peer id, or a name registered with -n/--name. */
@@ -77,7 +77,7 @@ export const PingCommandSchema = z.object({
 })
 
 /** Resolve a name registered with -n/--name to its peer id and addresses. */
-export const LookupCommandSchema = z.object({
+export const LookupCommandSchema = z.strictObject({
   type: z.literal('lookup'),
   id: RequestIdSchema.optional(),
   name: NameSchema,
@@ -85,7 +85,7 @@ export const LookupCommandSchema = z.object({
 })
 
 /** Store a signed application record in the DHT. */
-export const DhtPutCommandSchema = z.object({
+export const DhtPutCommandSchema = z.strictObject({
   type: z.literal('dht_put'),
   id: RequestIdSchema.optional(),
   key: RecordKeySchema,
@@ -96,7 +96,7 @@ export const DhtPutCommandSchema = z.object({
 })
 
 /** Read an application record from the DHT. */
-export const DhtGetCommandSchema = z.object({
+export const DhtGetCommandSchema = z.strictObject({
   type: z.literal('dht_get'),
   id: RequestIdSchema.optional(),
   key: RecordKeySchema,
@@ -104,7 +104,7 @@ export const DhtGetCommandSchema = z.object({
 })
 
 /** Announce this node as a provider of a key. */
-export const DhtProvideCommandSchema = z.object({
+export const DhtProvideCommandSchema = z.strictObject({
   type: z.literal('dht_provide'),
   id: RequestIdSchema.optional(),
   key: RecordKeySchema,
@@ -112,7 +112,7 @@ export const DhtProvideCommandSchema = z.object({
 })
 
 /** Find the providers of a key. */
-export const DhtFindProvidersCommandSchema = z.object({
+export const DhtFindProvidersCommandSchema = z.strictObject({
   type: z.literal('dht_find_providers'),
   id: RequestIdSchema.optional(),
   key: RecordKeySchema,
@@ -120,21 +120,21 @@ export const DhtFindProvidersCommandSchema = z.object({
 })
 
 /** Refuse every connection with a peer and close the open ones, until unban. */
-export const BanCommandSchema = z.object({
+export const BanCommandSchema = z.strictObject({
   type: z.literal('ban'),
   id: RequestIdSchema.optional(),
   peerId: PeerIdStringSchema
 })
 
 /** Lift a ban. */
-export const UnbanCommandSchema = z.object({
+export const UnbanCommandSchema = z.strictObject({
   type: z.literal('unban'),
   id: RequestIdSchema.optional(),
   peerId: PeerIdStringSchema
 })
 
 /** Stop the node, reply, exit 0. */
-export const ShutdownCommandSchema = z.object({
+export const ShutdownCommandSchema = z.strictObject({
   type: z.literal('shutdown'),
   id: RequestIdSchema.optional()
 })

@@ -51,7 +51,7 @@ export const MAX_HISTORY_LIMIT = 100_000
  * after `since` (ms since the epoch; default: all it holds), at most the
  * newest `limit` of them.
  */
-export const HistoryRangeSchema = z.object({
+export const HistoryRangeSchema = z.strictObject({
   since: z.number().int().nonnegative().optional(),
   limit: z.number().int().positive().max(MAX_HISTORY_LIMIT).optional()
 })

@@ -147,7 +147,24 @@ describe('decodeCommand', () => {
     if (!decoded.ok) assert.match(decoded.error.message, /^subscribe: field "topic": /)
   })
 
-  test('strips unknown fields instead of rejecting them', () => {
-    assert.deepEqual(decodeCommand('{"type":"peers","id":1,"extra":true}'), { ok: true, value: { type: 'peers', id: 1 } })
+  test('rejects a field the command does not define, naming it and the fields the command takes', () => {
+    const decoded = decodeCommand('{"type":"connect","id":7,"addrs":["/ip4/127.0.0.1/tcp/1"]}')
+    assert.equal(decoded.ok, false)
+    if (decoded.ok) return
+    assert.equal(decoded.id, 7)
+    assert.equal(decoded.error.code, 'INVALID_COMMAND')
+    assert.equal(decoded.error.message, 'connect: unknown field "addrs"; connect takes type, id, port, bootstrapPeers, timeoutMs')
+  })
+
+  test('rejects unknown fields of nested objects and of commands built by extension', () => {
+    const nested = decodeCommand('{"type":"subscribe","topic":"t","history":{"sinse":5}}')
+    assert.equal(nested.ok, false)
+    if (!nested.ok) assert.equal(nested.error.message, 'subscribe: unknown field "history.sinse"')
+    const extended = decodeCommand('{"type":"history","topic":"t","timeout":5}')
+    assert.equal(extended.ok, false)
+    if (!extended.ok) assert.equal(extended.error.message, 'history: unknown field "timeout"; history takes since, limit, type, id, topic, timeoutMs')
+    const several = decodeCommand('{"type":"peers","a":1,"b":2}')
+    assert.equal(several.ok, false)
+    if (!several.ok) assert.equal(several.error.message, 'peers: unknown fields "a", "b"; peers takes type, id')
   })
 })
