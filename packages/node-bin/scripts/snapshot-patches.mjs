@@ -1,6 +1,7 @@
 // Source patches, applied while bundling, that let the whole node be evaluated
 // (and run once) inside `node --build-snapshot`, which the SEA's startup
-// snapshot is made with, and that keep dead weight out of it. Each patch
+// snapshot is made with, that keep dead weight out of it, and one that saves
+// syscalls on TCP writes (tcpCorkPatch). Each patch
 // names the dependency file it edits and must apply: a dependency upgrade that
 // moves the code fails the build here instead of producing an executable that
 // breaks at run time.
@@ -72,20 +73,51 @@ const asImplementation = () => {
   }
 ]
 
+/**
+ * Speed: @libp2p/tcp writes each buffer of a Noise record (length prefix,
+ * ciphertext parts, tag) with its own socket.write, so its own syscall: about
+ * 3 writes per direct message, counted with strace. Corked, the buffers of
+ * one send go out as one writev. Also applied to the benchmark's in-process
+ * reference (packages/bench/src/patch-hooks.mjs), which runs the same stack.
+ */
+export const tcpCorkPatch = {
+  file: /@libp2p[\\/]tcp[\\/]dist[\\/]src[\\/]socket-to-conn\.js$/,
+  edits: [
+    ['        let canSendMore = true;\n        for (const buf of data) {', '        let canSendMore = true;\n        this.socket.cork();\n        for (const buf of data) {'],
+    ['        return {\n            sentBytes,\n            canSendMore\n        };', '        this.socket.uncork();\n        return {\n            sentBytes,\n            canSendMore\n        };']
+  ]
+}
+patches.push(tcpCorkPatch)
+
+/** Applies a patch's edits to a file's text; throws if one no longer applies. */
+export function applyPatch (patch, text, path) {
+  for (const [from, to] of patch.edits) {
+    const before = text
+    text = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to)
+    if (text === before) throw new Error(`snapshot patch no longer applies to ${path}: ${String(from)}`)
+  }
+  return text
+}
+
 /** The esbuild plugin that applies the patches. */
 export const snapshotPatches = {
   name: 'p2p-node-snapshot-patches',
   setup (build) {
+    const applied = new Set()
     build.onLoad({ filter: /\.js$/ }, async (args) => {
       const patch = patches.find(({ file }) => file.test(args.path))
       if (patch === undefined) return undefined
-      let text = await readFile(args.path, 'utf8')
-      for (const [from, to] of patch.edits) {
-        const before = text
-        text = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to)
-        if (text === before) throw new Error(`snapshot patch no longer applies to ${args.path}: ${String(from)}`)
-      }
-      return { contents: text, loader: 'js' }
+      applied.add(patch)
+      return { contents: applyPatch(patch, await readFile(args.path, 'utf8'), args.path), loader: 'js' }
+    })
+    // A dependency upgrade that renames or drops a patched file fails the build too.
+    build.onEnd((result) => {
+      const unused = patches.filter((patch) => !applied.has(patch))
+      if (unused.length === 0) return
+      const text = `snapshot patches matched no bundled file: ${unused.map(({ file }) => String(file)).join(', ')}`
+      // esbuild has printed its messages by now: say it here, and fail the build.
+      process.stderr.write(`build:exe  error: ${text}\n`)
+      result.errors.push({ text })
     })
   }
 }
