@@ -78,7 +78,7 @@ const asImplementation = () => {
  * ciphertext parts, tag) with its own socket.write, so its own syscall: about
  * 3 writes per direct message, counted with strace. Corked, the buffers of
  * one send go out as one writev. Also applied to the benchmark's in-process
- * reference (packages/bench/src/patch-hooks.mjs), which runs the same stack.
+ * reference (packages/bench/src/hosts/stack-patches.mjs), which runs the same stack.
  */
 export const tcpCorkPatch = {
   file: /@libp2p[\\/]tcp[\\/]dist[\\/]src[\\/]socket-to-conn\.js$/,

@@ -33,6 +33,11 @@ export function toProtocolError (err: unknown, failed: 'DIAL_FAILED' | 'INTERNAL
   return new ProtocolError(failed, `${what}: ${error.message}`, { cause: error })
 }
 
+/** PEER_NOT_FOUND for a send or ping that found no address for the peer within its time limit. */
+export function peerNotFound (what: string, timeoutMs: number): ProtocolError {
+  return new ProtocolError('PEER_NOT_FOUND', `${what}: no address found for the peer, locally or in the DHT, within ${timeoutMs} ms; connect to a peer that knows it, or check the peer id`)
+}
+
 /** True for the error a listener gets when its port is taken. */
 export function isAddressInUse (err: unknown): boolean {
   const seen = new Set<unknown>()

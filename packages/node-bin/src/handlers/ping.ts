@@ -1,7 +1,7 @@
 import { ProtocolError } from '@p2p-node/protocol'
 import type { PingCommand, ResultFields } from '@p2p-node/protocol'
 import { DHT_TIMEOUT_MS } from '../constants.js'
-import { toProtocolError } from '../errors.js'
+import { peerNotFound, toProtocolError } from '../errors.js'
 import type { NodeContext } from '../context.js'
 import { hasRoute, refreshPeerAddresses } from '../dht.js'
 
@@ -23,7 +23,7 @@ export async function ping (ctx: NodeContext, cmd: PingCommand): Promise<ResultF
       // A DHT lookup on a node without DHT peers waits for one until the
       // time limit: the peer was not found, rather than slow to answer.
       if (error.code === 'TIMEOUT' && !(await hasRoute(ctx.node, peerId))) {
-        throw new ProtocolError('PEER_NOT_FOUND', `ping ${cmd.peerId}: no address found for the peer, locally or in the DHT, within ${timeoutMs} ms; connect to a peer that knows it, or check the peer id`, { cause: err })
+        throw peerNotFound(`ping ${cmd.peerId}`, timeoutMs)
       }
       const unreached = (error.code === 'DIAL_FAILED' || error.code === 'PEER_NOT_FOUND') && ctx.node.getConnections(peerId).length === 0
       if (refreshed || !unreached || !(await refreshPeerAddresses(ctx.node, peerId, signal))) throw error

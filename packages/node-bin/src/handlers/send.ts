@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { ProtocolError } from '@p2p-node/protocol'
 import type { ResultFields, SendCommand } from '@p2p-node/protocol'
 import { SEND_TIMEOUT_MS } from '../constants.js'
-import { toProtocolError } from '../errors.js'
+import { peerNotFound, toProtocolError } from '../errors.js'
 import { encodePayload } from '../payload.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { addRelayRoutes, removeRelayRoutes } from '../relay.js'
@@ -32,7 +32,6 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
     throw new ProtocolError('INVALID_PEER_ID', 'field "peerId": is this node\'s own peer id; send to another peer')
   }
   const body = encodePayload(cmd.data)
-  const notFound = (): ProtocolError => new ProtocolError('PEER_NOT_FOUND', `send to ${cmd.peerId}: no address found for the peer, locally or in the DHT, within ${timeoutMs} ms; connect to a peer that knows it, or check the peer id`)
   let triedRelays = false
   let refreshed = false
   let relayRoutes: Multiaddr[] = []
@@ -46,7 +45,7 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
       if (err instanceof MaybeDeliveredError) throw error
       // A DHT lookup on a node without DHT peers waits for one until the
       // time limit: nothing was sent, and the peer was not found.
-      if (error.code === 'TIMEOUT' && relayRoutes.length === 0 && !(await hasRoute(ctx.node, peerId))) throw notFound()
+      if (error.code === 'TIMEOUT' && relayRoutes.length === 0 && !(await hasRoute(ctx.node, peerId))) throw peerNotFound(`send to ${cmd.peerId}`, timeoutMs)
       if (relayRoutes.length > 0) {
         // The peer holds no reservation on our relays: back to looking it up.
         await removeRelayRoutes(ctx.node, peerId, relayRoutes)
@@ -72,7 +71,7 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
       try {
         await delay(pause, undefined, { signal })
       } catch {
-        throw notFound()
+        throw peerNotFound(`send to ${cmd.peerId}`, timeoutMs)
       }
     }
   }
