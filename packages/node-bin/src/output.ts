@@ -16,8 +16,12 @@ export interface LineWriterInit {
 }
 
 /**
- * Writes events as lines to a stream, batching every event of one event-loop
- * turn into one write and waiting for 'drain' whenever the stream asks it to.
+ * Writes events as lines to a stream and waits for 'drain' whenever the stream
+ * asks it to. The first event of an event-loop turn is written at once, so a
+ * lone reply or message does not wait for the turn to end (over a pipe that
+ * wait cost about 0.06 ms per event); the events that follow it in the same
+ * turn are batched into one more write at the turn's end, so a burst still
+ * takes two writes per turn rather than one per event.
  * Memory stays bounded when the reader stops reading: droppable events are
  * dropped past maxBufferedBytes, and the producers of the others (stdin,
  * direct-message streams) wait for `writable()` before taking more work.
@@ -28,6 +32,8 @@ export class LineWriter implements EventSink {
   private queue: string[] = []
   private queuedBytes = 0
   private scheduled = false
+  /** A write went out in this event-loop turn: the events after it wait for the turn's end. */
+  private wroteThisTurn = false
   private waitingForDrain = false
   private dropped = 0
   private idle: Array<() => void> = []
@@ -94,10 +100,13 @@ export class LineWriter implements EventSink {
     // Only what queues behind a full stream counts against maxBufferedBytes;
     // a flowing queue is written out whole at the next flush.
     if (this.waitingForDrain) this.queuedBytes += Buffer.byteLength(line)
-    if (!this.scheduled && !this.waitingForDrain) {
-      this.scheduled = true
-      setImmediate(() => { this.flush() })
+    if (this.scheduled || this.waitingForDrain) return
+    if (!this.wroteThisTurn) {
+      this.flush()
+      return
     }
+    this.scheduled = true
+    setImmediate(this.flush)
   }
 
   private reportDropped (): void {
@@ -107,7 +116,7 @@ export class LineWriter implements EventSink {
     this.enqueue(encodeLine({ type: 'error', code: 'BACKPRESSURE', message: `stdout was not read fast enough: ${dropped} gossipsub messages were dropped; read stdout continuously, or raise --stdout-buffer-bytes`, dropped }))
   }
 
-  private flush (): void {
+  private readonly flush = (): void => {
     this.scheduled = false
     if (this.waitingForDrain) return
     if (this.queue.length === 0) {
@@ -117,12 +126,18 @@ export class LineWriter implements EventSink {
     const chunk = this.queue.length === 1 ? this.queue[0] as string : this.queue.join('')
     this.queue = []
     this.queuedBytes = 0
+    if (!this.wroteThisTurn) {
+      this.wroteThisTurn = true
+      setImmediate(this.turnEnded)
+    }
     if (this.stream.write(chunk)) {
       this.settleIdle()
     } else {
       this.waitingForDrain = true
     }
   }
+
+  private readonly turnEnded = (): void => { this.wroteThisTurn = false }
 
   private settleIdle (): void {
     if (this.queue.length > 0) return
