@@ -20,8 +20,9 @@ export interface LineWriterInit {
  * asks it to. The first event of an event-loop turn is written at once, so a
  * lone reply or message does not wait for the turn to end (over a pipe that
  * wait cost about 0.06 ms per event); the events that follow it in the same
- * turn are batched into one more write at the turn's end, so a burst still
- * takes two writes per turn rather than one per event.
+ * turn are batched into one more write at the turn's end. That write holds
+ * back the next turn's events in the same way, so a sustained burst takes one
+ * write per turn, not one per event.
  * Memory stays bounded when the reader stops reading: droppable events are
  * dropped past maxBufferedBytes, and the producers of the others (stdin,
  * direct-message streams) wait for `writable()` before taking more work.
@@ -31,8 +32,10 @@ export class LineWriter implements EventSink {
   private readonly maxBufferedBytes: number
   private queue: string[] = []
   private queuedBytes = 0
-  private scheduled = false
-  /** A write went out in this event-loop turn: the events after it wait for the turn's end. */
+  /**
+   * A write went out in this event-loop turn and turnEnded is due at its end:
+   * the events emitted meanwhile wait for it.
+   */
   private wroteThisTurn = false
   private waitingForDrain = false
   private dropped = 0
@@ -100,13 +103,7 @@ export class LineWriter implements EventSink {
     // Only what queues behind a full stream counts against maxBufferedBytes;
     // a flowing queue is written out whole at the next flush.
     if (this.waitingForDrain) this.queuedBytes += Buffer.byteLength(line)
-    if (this.scheduled || this.waitingForDrain) return
-    if (!this.wroteThisTurn) {
-      this.flush()
-      return
-    }
-    this.scheduled = true
-    setImmediate(this.flush)
+    if (!this.wroteThisTurn) this.flush()
   }
 
   private reportDropped (): void {
@@ -116,8 +113,7 @@ export class LineWriter implements EventSink {
     this.enqueue(encodeLine({ type: 'error', code: 'BACKPRESSURE', message: `stdout was not read fast enough: ${dropped} gossipsub messages were dropped; read stdout continuously, or raise --stdout-buffer-bytes`, dropped }))
   }
 
-  private readonly flush = (): void => {
-    this.scheduled = false
+  private flush (): void {
     if (this.waitingForDrain) return
     if (this.queue.length === 0) {
       this.settleIdle()
@@ -137,7 +133,11 @@ export class LineWriter implements EventSink {
     }
   }
 
-  private readonly turnEnded = (): void => { this.wroteThisTurn = false }
+  /** Writes what the turn queued after its first write; that write starts the next turn's wait. */
+  private readonly turnEnded = (): void => {
+    this.wroteThisTurn = false
+    if (this.queue.length > 0) this.flush()
+  }
 
   private settleIdle (): void {
     if (this.queue.length > 0) return

@@ -38,6 +38,18 @@ describe('LineWriter', () => {
     assert.deepEqual(messages(stream.writes), Array.from({ length: 50 }, (_, i) => `m${i}`))
   })
 
+  test('a burst over several turns takes one write per turn after the first', async () => {
+    const stream = new RecordingStream()
+    const writer = new LineWriter(stream as unknown as NodeJS.WritableStream, { maxBufferedBytes: 1024 })
+    for (let turn = 0; turn < 5; turn++) {
+      for (let i = 0; i < 10; i++) writer.emit(log(turn * 10 + i))
+      await nextTurn()
+    }
+    await writer.drained()
+    assert.equal(stream.writes.length, 6, `50 events over 5 turns took ${stream.writes.length} writes`)
+    assert.deepEqual(messages(stream.writes), Array.from({ length: 50 }, (_, i) => `m${i}`))
+  })
+
   test('while the stream is full nothing is written; on drain the queue goes out in one write', async () => {
     const stream = new RecordingStream()
     const writer = new LineWriter(stream as unknown as NodeJS.WritableStream, { maxBufferedBytes: 1024 })

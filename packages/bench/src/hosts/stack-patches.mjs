@@ -1,9 +1,9 @@
 // Loaded with --import into the in-process reference host: applies to its
 // @libp2p/tcp the patch the executable is built with (tcpCorkPatch in
 // packages/node-bin/scripts/snapshot-patches.mjs), so that both sides of the
-// comparison run the same stack. The hook runs in this thread (registerHooks):
-// module.register's hooks run on a thread of their own, which added 13-15 MiB
-// to the reference's RSS in the memory scenario.
+// comparison run the same stack. The hook runs in this thread (registerHooks)
+// rather than on a hook thread of its own (module.register), so the reference
+// runs no thread the executable does not.
 import { registerHooks } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { applyPatch, tcpCorkPatch } from '../../../node-bin/scripts/snapshot-patches.mjs'
