@@ -7,6 +7,8 @@ import { DIAL_TIMEOUT_MS, MESSAGE_PROTOCOL } from './constants.js'
 import { FrameDecoder, FrameTooLargeError } from './frames.js'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
+import { timeoutError } from './deadline.js'
+import type { Deadline } from './deadline.js'
 
 /**
  * Wire format of MESSAGE_PROTOCOL. Each side opens one long-lived stream to a
@@ -42,6 +44,14 @@ export class MaybeDeliveredError extends ProtocolError {
 /** Hands a received message to the parent; resolves once it is written out. */
 export type MessageHandler = (from: PeerId, body: Uint8Array) => Promise<void>
 
+/** A send waiting for room in the window. */
+interface WindowWaiter {
+  wake: () => void
+  fail: (err: Error) => void
+  /** On performance.now()'s clock. */
+  deadline: number
+}
+
 interface PendingAck {
   resolve: () => void
   reject: (err: Error) => void
@@ -57,31 +67,41 @@ const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024
  * one write: up to 64 KiB, that is one yamux frame, one Noise record and one
  * syscall for all of it instead of one each. A stdin read brings many send
  * commands at once, and a stdout flush delivers many messages, so many acks.
+ * While the stream asks to drain, writes wait here and go out together after.
+ * A stream that closes meanwhile drops them: its close fails what waited on them.
  */
 class CoalescingWriter {
   private chunks: Array<Uint8Array | Uint8ArrayList> = []
-  private written = Promise.withResolvers<boolean>()
+  private scheduled = false
+  private draining = false
 
   constructor (private readonly stream: Stream) {}
 
-  /** Resolves false if the stream asked to drain; rejects if it refused the write (closed). */
-  async write (chunk: Uint8Array | Uint8ArrayList): Promise<boolean> {
-    if (this.chunks.length === 0) {
-      this.written = Promise.withResolvers<boolean>()
-      queueMicrotask(this.flush)
-    }
+  write (chunk: Uint8Array | Uint8ArrayList): void {
     this.chunks.push(chunk)
-    return await this.written.promise
+    if (this.scheduled || this.draining) return
+    this.scheduled = true
+    queueMicrotask(this.flush)
   }
 
   private readonly flush = (): void => {
+    this.scheduled = false
+    if (this.draining || this.chunks.length === 0) return
     const chunks = this.chunks
     this.chunks = []
     try {
-      this.written.resolve(this.stream.send(chunks.length === 1 ? chunks[0] as Uint8Array | Uint8ArrayList : new Uint8ArrayList(...chunks)))
-    } catch (err) {
-      this.written.reject(err)
+      if (this.stream.send(chunks.length === 1 ? chunks[0] as Uint8Array | Uint8ArrayList : new Uint8ArrayList(...chunks))) return
+    } catch {
+      // Closed for writing: the stream's close event fails the sends.
+      return
     }
+    this.draining = true
+    this.stream.onDrain().then(() => {
+      this.draining = false
+      this.flush()
+    }, () => {
+      this.chunks = []
+    })
   }
 }
 
@@ -94,9 +114,12 @@ class CoalescingWriter {
  */
 class OutboundChannel {
   private nextSeq = 0
-  private readonly pending = new Map<number, PendingAck & { bytes: number }>()
+  private readonly pending = new Map<number, PendingAck & { bytes: number, deadline: number }>()
+  /** When expire runs next (Infinity: not scheduled); one timer serves every send of the channel. */
+  private expiryAt = Infinity
+  private expiryTimer: NodeJS.Timeout | undefined
   private inFlightBytes = 0
-  private readonly waitingForWindow: Array<() => void> = []
+  private readonly waitingForWindow: WindowWaiter[] = []
   /** Sends woken from waitingForWindow that have not taken their turn yet; nobody may overtake them. */
   private handoffs = 0
   private readonly decoder = new FrameDecoder(HEADER_BYTES)
@@ -115,29 +138,21 @@ class OutboundChannel {
     stream.addEventListener('close', () => { this.close(new MaybeDeliveredError('DIAL_FAILED', 'the stream to the peer closed before it acknowledged the message; it may or may not have been delivered')) })
   }
 
-  async send (body: Uint8Array, signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted()
+  async send (body: Uint8Array, deadline: Deadline): Promise<void> {
+    deadline.throwIfExpired()
     if (this.closed) throw new ProtocolError('DIAL_FAILED', 'the stream to the peer is closed')
-    if (this.waitingForWindow.length > 0 || this.handoffs > 0 || !this.windowOpen(body.byteLength)) await this.waitForWindow(body.byteLength, signal)
+    if (this.waitingForWindow.length > 0 || this.handoffs > 0 || !this.windowOpen(body.byteLength)) await this.waitForWindow(body.byteLength, deadline)
     const seq = this.nextSeq
     this.nextSeq = (this.nextSeq + 1) >>> 0
     const acked = Promise.withResolvers<void>()
-    // close() may reject it while this send still waits for the stream to drain; it is awaited below.
-    acked.promise.catch(() => {})
-    const entry = { ...acked, bytes: body.byteLength }
-    this.pending.set(seq, entry)
+    this.pending.set(seq, { resolve: acked.resolve, reject: acked.reject, bytes: body.byteLength, deadline: deadline.at })
     this.inFlightBytes += body.byteLength
+    if (deadline.at < this.expiryAt) this.expireAt(deadline.at)
     this.wakeNext()
-    const onAbort = (): void => {
-      this.release(seq)
-      acked.reject(signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
+    this.writer.write(messageFrame(seq, body))
     try {
-      if (!await this.writer.write(messageFrame(seq, body))) await this.stream.onDrain({ signal })
       await acked.promise
     } finally {
-      signal.removeEventListener('abort', onAbort)
       this.release(seq)
     }
   }
@@ -145,14 +160,47 @@ class OutboundChannel {
   close (reason: Error): void {
     if (this.closed) return
     this.closed = true
+    clearTimeout(this.expiryTimer)
     for (const pending of this.pending.values()) pending.reject(reason)
     this.pending.clear()
     this.inFlightBytes = 0
-    for (const wake of this.waitingForWindow.splice(0)) {
+    for (const waiter of this.waitingForWindow.splice(0)) {
       this.handoffs++
-      wake()
+      waiter.wake()
     }
     this.onClose()
+  }
+
+  /**
+   * Fails the sends whose deadline has passed, waiting for the window or for
+   * their ack, and schedules itself for the next deadline.
+   */
+  private readonly expire = (): void => {
+    const now = performance.now()
+    let next = Infinity
+    for (const waiter of this.waitingForWindow) {
+      // It leaves the line in waitForWindow, where the failure lands.
+      if (waiter.deadline <= now) waiter.fail(timeoutError())
+      else next = Math.min(next, waiter.deadline)
+    }
+    for (const [seq, entry] of this.pending) {
+      if (entry.deadline > now) {
+        next = Math.min(next, entry.deadline)
+        continue
+      }
+      this.release(seq)
+      entry.reject(timeoutError())
+    }
+    this.expiryAt = Infinity
+    if (next < Infinity) this.expireAt(next)
+  }
+
+  private expireAt (at: number): void {
+    clearTimeout(this.expiryTimer)
+    this.expiryAt = at
+    this.expiryTimer = setTimeout(this.expire, Math.max(0, at - performance.now()))
+    // Pending sends keep the process busy through their commands, not through this timer.
+    this.expiryTimer.unref()
   }
 
   private windowOpen (bytes: number): boolean {
@@ -161,24 +209,22 @@ class OutboundChannel {
   }
 
   /** Waits, behind the sends already waiting, until the window has room for `bytes`. */
-  private async waitForWindow (bytes: number, signal: AbortSignal): Promise<void> {
+  private async waitForWindow (bytes: number, deadline: Deadline): Promise<void> {
     let atHead = false
     while (true) {
       const turn = Promise.withResolvers<void>()
-      if (atHead) this.waitingForWindow.unshift(turn.resolve)
-      else this.waitingForWindow.push(turn.resolve)
-      const onAbort = (): void => { turn.reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
+      const waiter: WindowWaiter = { wake: turn.resolve, fail: turn.reject, deadline: deadline.at }
+      if (atHead) this.waitingForWindow.unshift(waiter)
+      else this.waitingForWindow.push(waiter)
+      if (deadline.at < this.expiryAt) this.expireAt(deadline.at)
       try {
         await turn.promise
       } catch (err) {
-        const index = this.waitingForWindow.indexOf(turn.resolve)
+        const index = this.waitingForWindow.indexOf(waiter)
         if (index >= 0) this.waitingForWindow.splice(index, 1)
         else this.handoffs--
         this.wakeNext()
         throw err
-      } finally {
-        signal.removeEventListener('abort', onAbort)
       }
       this.handoffs--
       if (this.closed) throw new ProtocolError('DIAL_FAILED', 'the stream to the peer closed while the message waited to be sent')
@@ -191,7 +237,7 @@ class OutboundChannel {
   private wakeNext (): void {
     if (this.handoffs > 0 || this.waitingForWindow.length === 0 || !this.windowOpen(0)) return
     this.handoffs++
-    this.waitingForWindow.shift()?.()
+    this.waitingForWindow.shift()?.wake()
   }
 
   private release (seq: number): void {
@@ -240,6 +286,8 @@ class RateLimiter {
 /** Reliable, acknowledged direct messages over one long-lived stream per peer. */
 export class DirectMessaging {
   private readonly channels = new Map<string, Promise<OutboundChannel>>()
+  /** The channels of `channels` that are open, for sends that need not wait for one. */
+  private readonly open = new Map<string, OutboundChannel>()
   private readonly limiters = new Map<string, RateLimiter>()
 
   constructor (private readonly node: Libp2pNode, private readonly init: DirectMessagingInit) {}
@@ -258,12 +306,13 @@ export class DirectMessaging {
    * Sends one message and resolves once the peer acknowledged it. Opens the
    * stream first if there is none (dialling the peer if needed).
    */
-  async send (peerId: PeerId, body: Uint8Array, signal: AbortSignal): Promise<void> {
+  async send (peerId: PeerId, body: Uint8Array, deadline: Deadline): Promise<void> {
     if (body.byteLength > this.init.maxMessageBytes) {
       throw new ProtocolError('INVALID_COMMAND', `field "data": encodes to ${body.byteLength} bytes, more than the ${this.init.maxMessageBytes} a direct message may carry (--max-message-bytes)`)
     }
-    const channel = await this.channel(peerId, signal)
-    await channel.send(body, signal)
+    const key = peerId.toString()
+    const open = this.open.get(key)
+    await (open !== undefined && !open.closed ? open : await this.channel(peerId, key, deadline)).send(body, deadline)
   }
 
   /** Closes every outbound stream; pending sends fail. */
@@ -272,28 +321,30 @@ export class DirectMessaging {
       channel.then((open) => { open.close(new ProtocolError('SHUTTING_DOWN', 'the node is shutting down')) }, () => {})
     }
     this.channels.clear()
+    this.open.clear()
   }
 
-  private async channel (peerId: PeerId, signal: AbortSignal): Promise<OutboundChannel> {
-    const key = peerId.toString()
+  private async channel (peerId: PeerId, key: string, deadline: Deadline): Promise<OutboundChannel> {
     let channel = this.channels.get(key)
     if (channel === undefined) {
       // Shared by every send to the peer, so it dials under its own time limit, not the first caller's.
-      channel = this.open(peerId, key, AbortSignal.timeout(DIAL_TIMEOUT_MS))
+      channel = this.dial(peerId, key, AbortSignal.timeout(DIAL_TIMEOUT_MS))
       this.channels.set(key, channel)
       channel.catch(() => { if (this.channels.get(key) === channel) this.channels.delete(key) })
     }
-    const open = await raceSignal(channel, signal)
+    const open = await raceSignal(channel, deadline.signal)
     if (!open.closed) return open
     if (this.channels.get(key) === channel) this.channels.delete(key)
-    return await this.channel(peerId, signal)
+    return await this.channel(peerId, key, deadline)
   }
 
-  private async open (peerId: PeerId, key: string, signal: AbortSignal): Promise<OutboundChannel> {
+  private async dial (peerId: PeerId, key: string, signal: AbortSignal): Promise<OutboundChannel> {
     const stream = await this.node.dialProtocol(peerId, MESSAGE_PROTOCOL, { signal, runOnLimitedConnection: true })
     const channel: OutboundChannel = new OutboundChannel(stream, () => {
+      if (this.open.get(key) === channel) this.open.delete(key)
       void this.channels.get(key)?.then((current) => { if (current === channel) this.channels.delete(key) })
     })
+    this.open.set(key, channel)
     return channel
   }
 
@@ -314,7 +365,7 @@ export class DirectMessaging {
           ack[1] = KIND_ACK
           new DataView(ack.buffer).setUint32(2, frame.getUint32(1))
           // An ack for a stream closed meanwhile is not needed: the sender already failed the message.
-          void this.init.onMessage(from, frame.subarray(HEADER_BYTES)).then(async () => { await acks.write(ack).catch(() => {}) })
+          void this.init.onMessage(from, frame.subarray(HEADER_BYTES)).then(() => { acks.write(ack) })
         }
       } catch (err) {
         // The decoder refuses an oversize frame by its length prefix.

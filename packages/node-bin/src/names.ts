@@ -7,6 +7,7 @@ import { toProtocolError } from './errors.js'
 import { NAME_NAMESPACE, dhtKey, readRecord, signRecord } from './records.js'
 import type { Libp2pNode } from './libp2p.js'
 import type { Logger } from './output.js'
+import type { Deadline } from './deadline.js'
 
 /** How long a resolved name is trusted without asking the DHT again, ms. */
 const NAME_CACHE_MS = 30_000
@@ -109,7 +110,7 @@ export class Names {
    * A command's peer field: a peer id, else a registered name. INVALID_PEER_ID
    * when it is neither a peer id nor a possible name; NOT_FOUND for an unknown name.
    */
-  async peerOrName (value: string, signal: AbortSignal, field = 'peerId'): Promise<PeerId> {
+  async peerOrName (value: string, deadline: Deadline, field = 'peerId'): Promise<PeerId> {
     const known = this.parsedPeerIds.get(value)
     if (known !== undefined) return known
     try {
@@ -122,6 +123,6 @@ export class Names {
     if (!NameSchema.safeParse(value).success) {
       throw new ProtocolError('INVALID_PEER_ID', `field "${field}": ${JSON.stringify(value.slice(0, 80))} is neither a libp2p peer id (12D3KooW…) nor a name (letters, digits, ".", "_", "-")`)
     }
-    return (await this.resolve(value, signal)).peerId
+    return (await this.resolve(value, deadline.signal)).peerId
   }
 }

@@ -76,6 +76,24 @@ describe('limits, bad peers, backpressure and faults', () => {
     await a.waitFor((e) => e.id === 'hasty', 'reply to the hasty send')
   })
 
+  test('sends to a peer whose parent stopped reading time out, waiting for their ack or for room in the window; every acknowledged one arrives', async () => {
+    const stalled = await startPeer('stalled')
+    stalled.proc.stdout.pause()
+    // 600 sends of 1 KiB: the pipe takes about 60, 256 at most await their acks, the rest wait for room.
+    const payload = 'x'.repeat(1000)
+    const ids = Array.from({ length: 600 }, (_, i) => `stalled-${i}`)
+    for (const [i, id] of ids.entries()) a.write(JSON.stringify({ type: 'send', id, peerId: stalled.peerId, data: { i, payload }, timeoutMs: 1500 }) + '\n')
+    const replies = await Promise.all(ids.map(async (id) => await a.waitFor((e) => e.id === id, `reply to ${id}`, 20_000)))
+    const failed = replies.filter((r) => r.type === 'error')
+    assert.ok(failed.length > 256, `${failed.length} of 600 sends failed: more than the window must have waited and timed out`)
+    assert.deepEqual([...new Set(failed.map((r) => r.code))], ['TIMEOUT'])
+    stalled.proc.stdout.resume()
+    const acknowledged = replies.filter((r) => r.type === 'result').length
+    await eventually(() => stalled.all('message').length >= acknowledged ? true : undefined, `all ${acknowledged} acknowledged messages delivered`, 10_000)
+    // The stream is still good once the parent reads again.
+    assert.equal((await a.request({ type: 'send', peerId: stalled.peerId, data: 'after' })).type, 'result')
+  })
+
   test('ban closes the connection and refuses the peer both ways until unban', async () => {
     const b = await start('banned', ['--bootstrap', a.addr])
     await a.waitFor((e) => e.type === 'peer_connected' && e.peerId === b.peerId, 'B connected')

@@ -9,6 +9,7 @@ import type { PeerId, Stream } from '@libp2p/interface'
 import { createStack } from './stack.js'
 import type { Libp2pNode } from '../../../node-bin/src/libp2p.js'
 import { DirectMessaging, messageFrame } from '../../../node-bin/src/messaging.js'
+import { Deadline } from '../../../node-bin/src/deadline.js'
 import { Logger } from '../../../node-bin/src/output.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_PROTOCOL } from '../../../node-bin/src/constants.js'
 import { Inbox, RoundTrips, burst, now, payload, serveOps, untilSubscribers } from '../host-protocol.js'
@@ -34,7 +35,7 @@ serveOps({
       onMessage: async (from: PeerId, body: Uint8Array) => {
         // Parsed as the sidecar parses it, to hand the same value to its parent.
         const data = JSON.parse(decoder.decode(body)) as { i: number }
-        if (echo) void messaging.send(from, body, AbortSignal.timeout(30_000)).catch(() => {})
+        if (echo) void messaging.send(from, body, new Deadline(30_000)).catch(() => {})
         roundTrips.answered(data.i)
       }
     })
@@ -62,11 +63,11 @@ serveOps({
   },
   async sendBurst ({ to, count, size, window }) {
     const peer = peerIdFromString(to)
-    return await burst(count, window, async (i) => { await messaging.send(peer, encode(payload(i, size)), AbortSignal.timeout(60_000)) })
+    return await burst(count, window, async (i) => { await messaging.send(peer, encode(payload(i, size)), new Deadline(60_000)) })
   },
   async rtt ({ to, count, size }) {
     const peer = peerIdFromString(to)
-    return await roundTrips.measure(count, async (i) => { await messaging.send(peer, encode(payload(i, size)), AbortSignal.timeout(30_000)) })
+    return await roundTrips.measure(count, async (i) => { await messaging.send(peer, encode(payload(i, size)), new Deadline(30_000)) })
   },
   async publishBurst ({ topic, count, size, window }) {
     return await burst(count, window, async (i) => { await node.services.pubsub.publish(topic, encode(payload(i, size))) })

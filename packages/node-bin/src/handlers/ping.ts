@@ -4,6 +4,7 @@ import { DHT_TIMEOUT_MS } from '../constants.js'
 import { peerNotFound, toProtocolError } from '../errors.js'
 import type { NodeContext } from '../context.js'
 import { hasRoute, refreshPeerAddresses } from '../dht.js'
+import { Deadline } from '../deadline.js'
 
 /**
  * Round trip to a peer with libp2p's ping protocol, dialling it first if
@@ -12,8 +13,9 @@ import { hasRoute, refreshPeerAddresses } from '../dht.js'
  */
 export async function ping (ctx: NodeContext, cmd: PingCommand): Promise<ResultFields<'ping'>> {
   const timeoutMs = cmd.timeoutMs ?? DHT_TIMEOUT_MS
-  const signal = AbortSignal.timeout(timeoutMs)
-  const peerId = await ctx.names.peerOrName(cmd.peerId, signal)
+  const deadline = new Deadline(timeoutMs)
+  const { signal } = deadline
+  const peerId = await ctx.names.peerOrName(cmd.peerId, deadline)
   if (peerId.equals(ctx.node.peerId)) throw new ProtocolError('INVALID_PEER_ID', 'field "peerId": is this node\'s own peer id; ping another peer')
   for (let refreshed = false; ; refreshed = true) {
     try {

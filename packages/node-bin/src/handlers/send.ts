@@ -8,6 +8,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { addRelayRoutes, removeRelayRoutes } from '../relay.js'
 import { MaybeDeliveredError } from '../messaging.js'
 import { hasRoute, refreshPeerAddresses } from '../dht.js'
+import { Deadline } from '../deadline.js'
 import type { NodeContext } from '../context.js'
 
 /** First and longest pause between lookups of a peer the DHT does not know yet, ms. */
@@ -26,8 +27,8 @@ const LOOKUP_RETRY_MS = { first: 100, max: 1_000 }
  */
 export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultFields<'send'>> {
   const timeoutMs = cmd.timeoutMs ?? SEND_TIMEOUT_MS
-  const signal = AbortSignal.timeout(timeoutMs)
-  const peerId = await ctx.names.peerOrName(cmd.peerId, signal)
+  const deadline = new Deadline(timeoutMs)
+  const peerId = await ctx.names.peerOrName(cmd.peerId, deadline)
   if (peerId.equals(ctx.node.peerId)) {
     throw new ProtocolError('INVALID_PEER_ID', 'field "peerId": is this node\'s own peer id; send to another peer')
   }
@@ -37,7 +38,7 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
   let relayRoutes: Multiaddr[] = []
   for (let pause = LOOKUP_RETRY_MS.first; ; pause = Math.min(pause * 2, LOOKUP_RETRY_MS.max)) {
     try {
-      await ctx.messaging.send(peerId, body, signal)
+      await ctx.messaging.send(peerId, body, deadline)
       return { peerId: peerId.toString() }
     } catch (err) {
       const error = toProtocolError(err, 'DIAL_FAILED', `send to ${cmd.peerId}`)
@@ -53,7 +54,7 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
         if (error.code !== 'DIAL_FAILED' && error.code !== 'PEER_NOT_FOUND') throw error
       } else if (error.code === 'DIAL_FAILED' && !refreshed) {
         refreshed = true
-        if (await refreshPeerAddresses(ctx.node, peerId, signal)) continue
+        if (await refreshPeerAddresses(ctx.node, peerId, deadline.signal)) continue
         throw error
       } else if (error.code !== 'PEER_NOT_FOUND') {
         throw error
@@ -67,9 +68,9 @@ export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultF
       // Once a dial has failed, libp2p keeps an entry for the peer without
       // addresses, and kad-dht answers its later lookups from that entry:
       // libp2p's own lookup on the next dial would not ask the network again.
-      if (await refreshPeerAddresses(ctx.node, peerId, signal)) continue
+      if (await refreshPeerAddresses(ctx.node, peerId, deadline.signal)) continue
       try {
-        await delay(pause, undefined, { signal })
+        await delay(pause, undefined, { signal: deadline.signal })
       } catch {
         throw peerNotFound(`send to ${cmd.peerId}`, timeoutMs)
       }
