@@ -9,7 +9,7 @@ import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
 import { DirectMessaging } from './messaging.js'
 import { LineWriter, Logger, errorEvent } from './output.js'
-import { emitWithPayload } from './payload.js'
+import { encodeMessage } from './payload.js'
 import { runStdioLoop } from './stdio-loop.js'
 import { startReclaiming } from './reclaim.js'
 import { TopicAdvertiser, TopicDirectory } from './topics.js'
@@ -84,7 +84,7 @@ export async function main (init: MainInit): Promise<number> {
     maxMessageBytes: config.maxMessageBytes,
     maxMessagesPerSecond: config.maxMessagesPerSecond,
     onMessage: async (from, body) => {
-      emitWithPayload((event) => { writer.emit(event) }, { type: 'message', from: from.toString() }, body)
+      writer.emitLine(encodeMessage({ type: 'message', from: from.toString() }, body))
       await writer.drained()
     }
   })
@@ -92,7 +92,7 @@ export async function main (init: MainInit): Promise<number> {
   const history = new HistoryService(node, node.services.pubsub, {
     store,
     log: log.child('history'),
-    deliver: (message) => { emitWithPayload((event) => { writer.emit(event) }, { type: 'message', from: message.from, topic: message.topic, replayed: true }, message.data) },
+    deliver: (message) => { writer.emitLine(encodeMessage({ type: 'message', from: message.from, topic: message.topic, replayed: true }, message.data)) },
     writable: async () => { await writer.writable() }
   })
   await history.start()
@@ -147,7 +147,7 @@ export async function main (init: MainInit): Promise<number> {
     // The node's own messages come back here (emitSelf) only to be kept.
     if (!history.record(message) || message.from.equals(node.peerId)) return
     // A message dropped for a full stdout counts as unseen, so that a catch-up can bring it back.
-    const queued = emitWithPayload((event) => writer.emitDroppable(event), { type: 'message', from: peerIdString(message.from), topic: message.topic }, message.data)
+    const queued = writer.emitLineDroppable(encodeMessage({ type: 'message', from: peerIdString(message.from), topic: message.topic }, message.data))
     if (!queued) history.unsee(message)
   })
 

@@ -30,7 +30,7 @@ export interface LineWriterInit {
 export class LineWriter implements EventSink {
   private readonly stream: NodeJS.WritableStream
   private readonly maxBufferedBytes: number
-  private queue: string[] = []
+  private queue: Line[] = []
   private queuedBytes = 0
   /**
    * A write went out in this event-loop turn and turnEnded is due at its end:
@@ -81,13 +81,18 @@ export class LineWriter implements EventSink {
     this.enqueue(encodeLine(event))
   }
 
-  /** Emits an event that may be dropped (and counted) when the reader is too slow; false if it was dropped. */
-  emitDroppable (event: Event): boolean {
+  /** Emits an event already encoded as a line (by encodeLine or encodeMessage). */
+  emitLine (line: Line): void {
+    this.enqueue(line)
+  }
+
+  /** Emits an encoded event that may be dropped (and counted) when the reader is too slow; false if it was dropped. */
+  emitLineDroppable (line: Line): boolean {
     if (this.waitingForDrain && this.queuedBytes >= this.maxBufferedBytes) {
       this.dropped++
       return false
     }
-    this.enqueue(encodeLine(event))
+    this.enqueue(line)
     return true
   }
 
@@ -97,12 +102,12 @@ export class LineWriter implements EventSink {
     await new Promise<void>((resolve) => { this.idle.push(resolve) })
   }
 
-  private enqueue (line: string): void {
+  private enqueue (line: Line): void {
     if (this.closed) return
     this.queue.push(line)
     // Only what queues behind a full stream counts against maxBufferedBytes;
     // a flowing queue is written out whole at the next flush.
-    if (this.waitingForDrain) this.queuedBytes += Buffer.byteLength(line)
+    if (this.waitingForDrain) this.queuedBytes += typeof line === 'string' ? Buffer.byteLength(line) : line.byteLength
     if (!this.wroteThisTurn) this.flush()
   }
 
@@ -119,7 +124,7 @@ export class LineWriter implements EventSink {
       this.settleIdle()
       return
     }
-    const chunk = this.queue.length === 1 ? this.queue[0] as string : this.queue.join('')
+    const chunk = this.queue.length === 1 ? this.queue[0] as Line : joinLines(this.queue)
     this.queue = []
     this.queuedBytes = 0
     if (!this.wroteThisTurn) {
@@ -145,6 +150,15 @@ export class LineWriter implements EventSink {
     this.idle = []
     for (const resolve of waiting) resolve()
   }
+}
+
+/** One encoded event, "\n" included: text, or UTF-8 bytes. */
+export type Line = string | Buffer
+
+/** The lines as one chunk for one write. */
+function joinLines (lines: Line[]): Line {
+  if (lines.every((line) => typeof line === 'string')) return lines.join('')
+  return Buffer.concat(lines.map((line) => typeof line === 'string' ? Buffer.from(line) : line))
 }
 
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 }

@@ -1,3 +1,4 @@
+import { encodeLine } from '@p2p-node/protocol'
 import type { MessageEvent } from '@p2p-node/protocol'
 
 /** How a JSON value travels between peers: its UTF-8 JSON encoding. */
@@ -8,7 +9,7 @@ export function encodePayload (data: unknown): Uint8Array {
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** The `data` of a received payload, or `dataBase64` when it is not UTF-8 JSON. */
-export function decodePayload (bytes: Uint8Array): { data: unknown } | { dataBase64: string } {
+function decodePayload (bytes: Uint8Array): { data: unknown } | { dataBase64: string } {
   try {
     return { data: JSON.parse(utf8.decode(bytes)) }
   } catch {
@@ -16,16 +17,71 @@ export function decodePayload (bytes: Uint8Array): { data: unknown } | { dataBas
   }
 }
 
+/** A message event without its payload. */
+export type MessageBase = Omit<MessageEvent, 'data' | 'dataBase64'>
+
 /**
- * Emits a message event carrying `bytes`: as `data`, or as `dataBase64` when
- * they are not JSON, or are JSON nested too deeply to be written back out
+ * The stdout line of a message event carrying `bytes`: `data` when they are
+ * UTF-8 JSON, else `dataBase64`. JSON goes into the line as the sender wrote
+ * it where it safely can (see spliceMessageLine), so that a message is parsed
+ * once to check it and never printed again.
+ */
+export function encodeMessage (base: MessageBase, bytes: Uint8Array): string | Buffer {
+  return spliceMessageLine(base, bytes) ?? printMessageLine(base, bytes)
+}
+
+/** Deeper nesting than this is left to printMessageLine, which knows what it cannot print. */
+const MAX_SPLICED_DEPTH = 1_000
+const OPENERS = [0x5b, 0x7b] // [ {
+const LF = 0x0a
+const CR = 0x0d
+/** Keeps a byte order mark, which JSON.parse then refuses: printMessageLine drops it as before. */
+const utf8KeepingBom = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * The line with the payload's own bytes as `data`, or undefined where that
+ * would differ from the printed form in a way a reader could notice: bytes that
+ * are not UTF-8 JSON, JSON with a line break between its tokens (it would end
+ * the line), a leading byte order mark, or nesting that deep.
+ */
+function spliceMessageLine (base: MessageBase, bytes: Uint8Array): Buffer | undefined {
+  const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (payload.indexOf(LF) >= 0 || payload.indexOf(CR) >= 0 || tooDeep(payload)) return undefined
+  try {
+    JSON.parse(utf8KeepingBom.decode(payload))
+  } catch {
+    return undefined
+  }
+  const head = encodeLine(base)
+  // `{…}\n` becomes `{…,"data":<payload>}\n`.
+  return Buffer.concat([Buffer.from(`${head.slice(0, -2)},"data":`), payload, CLOSE_LINE])
+}
+
+const CLOSE_LINE = Buffer.from('}\n')
+
+/** Whether `payload` may nest more than MAX_SPLICED_DEPTH deep: it opens that many arrays and objects. */
+function tooDeep (payload: Buffer): boolean {
+  // Each level takes two bytes at least.
+  if (payload.byteLength <= 2 * MAX_SPLICED_DEPTH) return false
+  let opened = 0
+  for (const opener of OPENERS) {
+    for (let at = payload.indexOf(opener); at >= 0; at = payload.indexOf(opener, at + 1)) {
+      if (++opened >= MAX_SPLICED_DEPTH) return true
+    }
+  }
+  return false
+}
+
+/**
+ * The line with the payload parsed and printed again: `data`, or `dataBase64`
+ * when the bytes are not JSON or are JSON nested too deeply to be printed
  * (JSON.parse accepts deeper nesting than JSON.stringify can print).
  */
-export function emitWithPayload<R> (emit: (event: MessageEvent) => R, base: Omit<MessageEvent, 'data' | 'dataBase64'>, bytes: Uint8Array): R {
+function printMessageLine (base: MessageBase, bytes: Uint8Array): string {
   try {
-    return emit({ ...base, ...decodePayload(bytes) } as MessageEvent)
+    return encodeLine({ ...base, ...decodePayload(bytes) } as MessageEvent)
   } catch (err) {
     if (!(err instanceof RangeError)) throw err
-    return emit({ ...base, dataBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } as MessageEvent)
+    return encodeLine({ ...base, dataBase64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } as MessageEvent)
   }
 }

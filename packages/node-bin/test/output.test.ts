@@ -7,8 +7,8 @@ import { LineWriter } from '../src/output.js'
 class RecordingStream extends EventEmitter {
   writes: string[] = []
   full = false
-  write (chunk: string): boolean {
-    this.writes.push(chunk)
+  write (chunk: string | Buffer): boolean {
+    this.writes.push(chunk.toString())
     return !this.full
   }
 }
@@ -68,5 +68,17 @@ describe('LineWriter', () => {
     await nextTurn()
     assert.equal(drained, true)
     assert.deepEqual(messages(stream.writes), ['m0', 'm1', 'm2', 'm3', 'm4'])
+  })
+
+  test('lines given as bytes and as events in one turn go out in one write, in order', async () => {
+    const stream = new RecordingStream()
+    const writer = new LineWriter(stream as unknown as NodeJS.WritableStream, { maxBufferedBytes: 1024 })
+    writer.emit(log(0))
+    writer.emitLine(Buffer.from(JSON.stringify(log(1)) + '\n'))
+    writer.emit(log(2))
+    writer.emitLine(Buffer.from(JSON.stringify(log(3)) + '\n'))
+    await writer.drained()
+    assert.equal(stream.writes.length, 2)
+    assert.deepEqual(messages(stream.writes), ['m0', 'm1', 'm2', 'm3'])
   })
 })
