@@ -158,10 +158,10 @@ export async function main (init: MainInit): Promise<number> {
   const exited = Promise.withResolvers<void>()
   const shutdown = (): void => { void stop().then(() => { exited.resolve() }) }
 
-  const execute = async (cmd: Command): Promise<object> => {
+  const execute = async (cmd: Command, line: string): Promise<object> => {
     if (stopping !== undefined && cmd.type !== 'shutdown') throw new ProtocolError('SHUTTING_DOWN', 'the node is shutting down and takes no new commands')
     try {
-      return await (handlers[cmd.type] as Handler<typeof cmd.type>)(ctx, cmd as never)
+      return await (handlers[cmd.type] as Handler<typeof cmd.type>)(ctx, cmd as never, line)
     } catch (err) {
       if (stopping !== undefined && !(err instanceof ProtocolError)) throw new ProtocolError('SHUTTING_DOWN', `${cmd.type} was cut short: the node is shutting down`)
       throw err

@@ -8,8 +8,8 @@ export interface StdioLoopInit {
   input: NodeJS.ReadableStream
   sink: EventSink
   maxLineBytes: number
-  /** Runs a command and resolves with its result fields, or throws. */
-  execute: (cmd: Command) => Promise<object>
+  /** Runs a command (read from `line`) and resolves with its result fields, or throws. */
+  execute: (cmd: Command, line: string) => Promise<object>
   /** Called for a thrown value that is not a ProtocolError, before it is reported as INTERNAL. */
   onUnexpected: (err: unknown, cmd: Command) => void
   /** Called once when the input ends. */
@@ -56,7 +56,7 @@ export function runStdioLoop (init: StdioLoopInit): StdioLoop {
     }
     const cmd = decoded.value
     pending.add(cmd)
-    init.execute(cmd).then(
+    init.execute(cmd, text).then(
       (fields) => {
         if (answered(cmd)) sink.emit(resultEvent(cmd, fields))
       },

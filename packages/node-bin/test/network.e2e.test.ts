@@ -149,6 +149,21 @@ describe('three nodes on 127.0.0.1', () => {
     assert.equal(c.all('message').filter((e) => e.data?.text === 'direct').length, 1)
   })
 
+  test('the receiver reads the JSON text the sender wrote: its spaces, and every digit of a big number', async () => {
+    let stdout = ''
+    const capture = (chunk: Buffer): void => { stdout += chunk.toString() }
+    c.proc.stdout.on('data', capture)
+    try {
+      const text = '{"big": 12345678901234567890, "list": [1, 2.50, "x"]}'
+      a.write(`{"type":"send","id":"verbatim","peerId":"${c.peerId}","data": ${text}}\n`)
+      assert.equal((await a.waitFor((e) => e.id === 'verbatim', 'reply to the verbatim send')).type, 'result')
+      await c.waitFor((e) => e.type === 'message' && e.data?.list?.[2] === 'x', 'the verbatim message')
+      assert.ok(stdout.includes(`"data":${text}}\n`), `C's line carries the text as written: ${stdout.slice(-300)}`)
+    } finally {
+      c.proc.stdout.off('data', capture)
+    }
+  })
+
   test('a send piped in with stdin closed right after still gets its reply', async () => {
     const once = new NodeProcess('pipe', { args: ['--host', '127.0.0.1', '--bootstrap', a.addr] })
     once.proc.stdin.end(JSON.stringify({ type: 'send', id: 'piped', peerId: a.peerId, data: 'from a pipe' }) + '\n')

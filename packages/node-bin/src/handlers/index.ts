@@ -14,7 +14,8 @@ import { shutdown } from './shutdown.js'
 import { subscribe } from './subscribe.js'
 import { unsubscribe } from './unsubscribe.js'
 
-export type Handler<T extends CommandType> = (ctx: NodeContext, cmd: Extract<Command, { type: T }>) => Promise<ResultFields<T>>
+/** `line` is the command as read from stdin, for a handler that passes JSON on as it was written. */
+export type Handler<T extends CommandType> = (ctx: NodeContext, cmd: Extract<Command, { type: T }>, line: string) => Promise<ResultFields<T>>
 
 /** One handler per command; the compiler checks that none is missing. */
 export const handlers: { [T in CommandType]: Handler<T> } = {

@@ -1,6 +1,6 @@
 import { ProtocolError } from '@p2p-node/protocol'
 import type { PublishCommand, ResultFields } from '@p2p-node/protocol'
-import { encodePayload } from '../payload.js'
+import { payloadOf } from '../payload.js'
 import type { NodeContext } from '../context.js'
 
 /**
@@ -10,13 +10,14 @@ import type { NodeContext } from '../context.js'
  * node itself out. Publishes run PUBLISH_CONCURRENCY at a time (see
  * ctx.publishing).
  */
-export async function publish (ctx: NodeContext, cmd: PublishCommand): Promise<ResultFields<'publish'>> {
+export async function publish (ctx: NodeContext, cmd: PublishCommand, line: string): Promise<ResultFields<'publish'>> {
   const { pubsub } = ctx.node.services
   const refused = (): ProtocolError => new ProtocolError('NO_PEERS_SUBSCRIBED', `no connected peer subscribes to topic ${JSON.stringify(cmd.topic)}; connect or discover peers on it first, then publish again`)
   // Checked first: gossipsub publishes to nobody but the node itself without complaint.
   if (pubsub.getSubscribers(cmd.topic).length === 0) throw refused()
   try {
-    const { recipients } = await ctx.publishing.add(async () => await pubsub.publish(cmd.topic, encodePayload(cmd.data)))
+    const payload = payloadOf(cmd.data, line)
+    const { recipients } = await ctx.publishing.add(async () => await pubsub.publish(cmd.topic, payload))
     return { topic: cmd.topic, recipients: recipients.filter((peer) => !peer.equals(ctx.node.peerId)).length }
   } catch (err) {
     if ((err as Error).message === 'PublishError.NoPeersSubscribedToTopic') throw refused()

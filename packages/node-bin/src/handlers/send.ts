@@ -3,7 +3,7 @@ import { ProtocolError } from '@p2p-node/protocol'
 import type { ResultFields, SendCommand } from '@p2p-node/protocol'
 import { SEND_TIMEOUT_MS } from '../constants.js'
 import { peerNotFound, toProtocolError } from '../errors.js'
-import { encodePayload } from '../payload.js'
+import { payloadOf } from '../payload.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { addRelayRoutes, removeRelayRoutes } from '../relay.js'
 import { MaybeDeliveredError } from '../messaging.js'
@@ -25,14 +25,14 @@ const LOOKUP_RETRY_MS = { first: 100, max: 1_000 }
  * tries again if they are new. Nothing has been sent while the peer is not
  * found or not dialled, so the retries cannot deliver twice.
  */
-export async function send (ctx: NodeContext, cmd: SendCommand): Promise<ResultFields<'send'>> {
+export async function send (ctx: NodeContext, cmd: SendCommand, line: string): Promise<ResultFields<'send'>> {
   const timeoutMs = cmd.timeoutMs ?? SEND_TIMEOUT_MS
   const deadline = new Deadline(timeoutMs)
   const peerId = await ctx.names.peerOrName(cmd.peerId, deadline)
   if (peerId.equals(ctx.node.peerId)) {
     throw new ProtocolError('INVALID_PEER_ID', 'field "peerId": is this node\'s own peer id; send to another peer')
   }
-  const body = encodePayload(cmd.data)
+  const body = payloadOf(cmd.data, line)
   let triedRelays = false
   let refreshed = false
   let relayRoutes: Multiaddr[] = []
