@@ -126,8 +126,11 @@ describe('DHT, names, identity and relay', () => {
     const second = await start('erin-2', ['--key-file', keyFile])
     assert.equal(second.peerId, first.peerId)
     assert.notEqual(second.addr.split('/')[4], oldPort, 'erin came back on the same port')
-    // erin-2 is in the DHT once the bootstrap node's routing table has it.
+    // erin-2 is in the DHT once the bootstrap node has identified it, a moment
+    // after they connect: a node that never met erin can then find it there.
     await second.waitFor((e) => e.type === 'peer_connected' && e.peerId === boot.peerId, 'erin-2 connected to the bootstrap node')
+    const dave = await start('dave', ['--dht-mode', 'client'])
+    await eventually(async () => (await dave.request({ type: 'ping', peerId: second.peerId, timeoutMs: 2_000 })).type === 'result' ? true : undefined, 'a node that never met erin finds erin-2 through the DHT')
     assert.ok(!(await carol.ok({ type: 'peers' })).peers.some((p: any) => p.peerId === second.peerId), 'carol is already connected to erin-2')
     await carol.ok({ type: 'send', peerId: second.peerId, data: 'after restart' })
     await second.waitFor((e) => e.type === 'message' && e.data === 'after restart' && e.from === carol.peerId, 'the message after the restart')
