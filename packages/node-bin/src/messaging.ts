@@ -68,17 +68,20 @@ const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024
  * syscall for all of it instead of one each. A stdin read brings many send
  * commands at once, and a stdout flush delivers many messages, so many acks.
  * While the stream asks to drain, writes wait here and go out together after.
- * A stream that closes meanwhile drops them: its close fails what waited on them.
+ * A stream that refuses them (it is closing) drops them, and tells each
+ * writer that gave an `onDropped` callback: those bytes never left.
  */
 class CoalescingWriter {
   private chunks: Array<Uint8Array | Uint8ArrayList> = []
+  private dropped: Array<() => void> = []
   private scheduled = false
   private draining = false
 
   constructor (private readonly stream: Stream) {}
 
-  write (chunk: Uint8Array | Uint8ArrayList): void {
+  write (chunk: Uint8Array | Uint8ArrayList, onDropped?: () => void): void {
     this.chunks.push(chunk)
+    if (onDropped !== undefined) this.dropped.push(onDropped)
     if (this.scheduled || this.draining) return
     this.scheduled = true
     queueMicrotask(this.flush)
@@ -88,11 +91,13 @@ class CoalescingWriter {
     this.scheduled = false
     if (this.draining || this.chunks.length === 0) return
     const chunks = this.chunks
+    const dropped = this.dropped
     this.chunks = []
+    this.dropped = []
     try {
       if (this.stream.send(chunks.length === 1 ? chunks[0] as Uint8Array | Uint8ArrayList : new Uint8ArrayList(...chunks))) return
     } catch {
-      // Closed for writing: the stream's close event fails the sends.
+      for (const onDropped of dropped) onDropped()
       return
     }
     this.draining = true
@@ -100,7 +105,10 @@ class CoalescingWriter {
       this.draining = false
       this.flush()
     }, () => {
+      const waiting = this.dropped
       this.chunks = []
+      this.dropped = []
+      for (const onDropped of waiting) onDropped()
     })
   }
 }
@@ -141,7 +149,14 @@ class OutboundChannel {
   async send (body: Uint8Array, deadline: Deadline): Promise<void> {
     deadline.throwIfExpired()
     if (this.closed) throw new ProtocolError('DIAL_FAILED', 'the stream to the peer is closed')
-    if (this.waitingForWindow.length > 0 || this.handoffs > 0 || !this.windowOpen(body.byteLength)) await this.waitForWindow(body.byteLength, deadline)
+    if (this.waitingForWindow.length > 0 || this.handoffs > 0 || !this.windowOpen(body.byteLength)) {
+      await this.waitForWindow(body.byteLength, deadline)
+      // Its turn may come after its deadline, before the timer noticed: then it is not sent.
+      if (deadline.expired) {
+        this.wakeNext()
+        throw timeoutError()
+      }
+    }
     const seq = this.nextSeq
     this.nextSeq = (this.nextSeq + 1) >>> 0
     const acked = Promise.withResolvers<void>()
@@ -149,7 +164,7 @@ class OutboundChannel {
     this.inFlightBytes += body.byteLength
     if (deadline.at < this.expiryAt) this.expireAt(deadline.at)
     this.wakeNext()
-    this.writer.write(messageFrame(seq, body))
+    this.writer.write(messageFrame(seq, body), () => { acked.reject(new ProtocolError('DIAL_FAILED', 'the stream to the peer closed before the message was written; it was not delivered')) })
     try {
       await acked.promise
     } finally {
