@@ -134,13 +134,15 @@ const utf8KeepingBom = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }
  * The line with the payload's own bytes as `data`, or undefined where that
  * would differ from the printed form in a way a reader could notice: bytes that
  * are not UTF-8 JSON, JSON with a line break between its tokens (it would end
- * the line), a leading byte order mark, or nesting that deep.
+ * the line), a leading byte order mark, nesting that deep, or a number beyond
+ * the range of a double (printed, it becomes null; as written, strict parsers
+ * such as Go's and serde_json refuse the whole line).
  */
 function spliceMessageLine (base: MessageBase, bytes: Uint8Array): Buffer | undefined {
   const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (payload.indexOf(LF) >= 0 || payload.indexOf(CR) >= 0 || tooDeep(payload)) return undefined
   try {
-    JSON.parse(utf8KeepingBom.decode(payload))
+    if (!allFinite(JSON.parse(utf8KeepingBom.decode(payload)))) return undefined
   } catch {
     return undefined
   }
@@ -162,6 +164,14 @@ function tooDeep (payload: Buffer): boolean {
     }
   }
   return false
+}
+
+/** Whether every number in a parsed JSON value is finite (JSON.parse gives ±Infinity for 1e400). */
+function allFinite (value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value)
+  if (typeof value !== 'object' || value === null) return true
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (!allFinite(item)) return false
+  return true
 }
 
 /**

@@ -50,6 +50,14 @@ describe('encodeMessage', () => {
     assert.ok(Buffer.from(tooDeep.dataBase64 ?? '', 'base64').toString() === nested(50_000), 'too deep to print: dataBase64')
   })
 
+  test('a number beyond the range of a double is printed again, as null, where strict parsers would refuse it', () => {
+    for (const [payload, data] of [['1e400', null], ['[1, -1E999]', [1, null]], ['{"a":{"b":2e308},"c":"1e400"}', { a: { b: null }, c: '1e400' }]] as const) {
+      const line = lineOf(encodeMessage({ type: 'message', from }, bytes(payload)))
+      assert.deepEqual(JSON.parse(line).data, data, line)
+      assert.ok(!/e(308|400|999)/i.test(line.replace('"1e400"', '')), `the number as written is not in the line: ${line}`)
+    }
+  })
+
   test('a long payload with many brackets inside strings is still delivered as data', () => {
     const payload = JSON.stringify({ s: '['.repeat(3_000) })
     assert.deepEqual(JSON.parse(lineOf(encodeMessage({ type: 'message', from }, bytes(payload)))).data, { s: '['.repeat(3_000) })
