@@ -1,7 +1,9 @@
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { raceSignal } from 'race-signal'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
+import { DHT_TIMEOUT_MS } from './constants.js'
 import type { Libp2pNode } from './libp2p.js'
 
 /**
@@ -68,14 +70,34 @@ export async function hasRoute (node: Libp2pNode, peerId: PeerId): Promise<boole
   return (held?.addresses.length ?? 0) > 0
 }
 
+/** The address lookups each node has running, by peer. */
+const lookups = new WeakMap<Libp2pNode, Map<string, Promise<boolean>>>()
+
 /**
  * Asks the DHT where the peer is now, ignoring what this node holds, and puts
  * the addresses it did not hold in the peer store in place of the old ones.
  * Every answer of the lookup counts: one from a peer that knew only an old
  * address does not hide a newer one that others give. True if any address was
- * new; false if the DHT knew none, or only those held already.
+ * new; false if the DHT knew none, or only those held already, by the time
+ * `signal` aborted.
+ * Callers that ask about the same peer while a lookup runs share it: when a
+ * peer dies, each of the sends queued for it asks, and thousands of lookups at
+ * once kept them all waiting more than twice their time limit.
  */
 export async function refreshPeerAddresses (node: Libp2pNode, peerId: PeerId, signal: AbortSignal): Promise<boolean> {
+  const key = peerId.toString()
+  let running = lookups.get(node)
+  if (running === undefined) lookups.set(node, running = new Map())
+  let lookup = running.get(key)
+  if (lookup === undefined) {
+    const ours = lookUpAddresses(node, peerId, AbortSignal.timeout(DHT_TIMEOUT_MS)).finally(() => { if (running.get(key) === ours) running.delete(key) })
+    running.set(key, ours)
+    lookup = ours
+  }
+  return await raceSignal(lookup, signal).catch(() => false)
+}
+
+async function lookUpAddresses (node: Libp2pNode, peerId: PeerId, signal: AbortSignal): Promise<boolean> {
   const held = new Set((await node.peerStore.get(peerId).catch(() => undefined))?.addresses.map(({ multiaddr }) => multiaddr.toString()))
   const fresh = new Map<string, PeerInfo['multiaddrs'][number]>()
   try {

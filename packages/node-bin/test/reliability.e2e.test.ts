@@ -168,7 +168,8 @@ describe('limits, bad peers, backpressure and faults', () => {
   test('a peer killed with SIGKILL mid-send: pending sends fail with an error within their timeout, none hangs', async () => {
     const victim = await startPeer('victim')
     const firstDelivered = victim.waitFor((e) => e.type === 'message', 'first message')
-    const replies = sendMany(a, victim.peerId, 2000, (i) => ({ i, pad: 'k'.repeat(4000) }), 20_000)
+    // Each send has the default 10 s; the queued ones must not wait for each other's DHT lookups.
+    const replies = sendMany(a, victim.peerId, 2000, (i) => ({ i, pad: 'k'.repeat(4000) }), 15_000)
     await firstDelivered
     victim.proc.kill('SIGKILL')
     const all = await replies
