@@ -70,18 +70,6 @@ const asImplementation = () => {
   {
     file: /@libp2p[\\/]peer-record[\\/]dist[\\/]src[\\/]peer-record[\\/]utils\.js$/,
     edits: [['a.toString().localeCompare(b.toString())', compare('a.toString()', 'b.toString()')]]
-  },
-  // Speed: libp2p makes a logger for every stream it opens or accepts, and
-  // each asked the kernel whether stderr is a terminal (an ioctl, twice per
-  // logger): about 1 % of a bootstrap node's CPU while 50 nodes join. The
-  // answer is kept, and asked again once the snapshot is deserialized.
-  {
-    file: /weald[\\/]dist[\\/]src[\\/]node\.js$/,
-    edits: [["        : tty.isatty(process.stderr.fd);\n}", `        : (p2pNodeStderrIsTty ??= tty.isatty(process.stderr.fd));
-}
-let p2pNodeStderrIsTty;
-import { startupSnapshot as p2pNodeSnapshot } from 'node:v8';
-if (p2pNodeSnapshot.isBuildingSnapshot()) p2pNodeSnapshot.addDeserializeCallback(() => { p2pNodeStderrIsTty = undefined; });`]]
   }
 ]
 
@@ -100,6 +88,23 @@ export const tcpCorkPatch = {
   ]
 }
 patches.push(tcpCorkPatch)
+
+/**
+ * Speed: libp2p makes a logger for every stream it opens or accepts, and
+ * each asked the kernel whether stderr is a terminal (an ioctl, twice per
+ * logger): about 1 % of a bootstrap node's CPU while 50 nodes join. The
+ * answer is kept, and asked again once the snapshot is deserialized.
+ * Also applied to the benchmark's in-process reference.
+ */
+export const loggerTtyPatch = {
+  file: /weald[\\/]dist[\\/]src[\\/]node\.js$/,
+  edits: [["        : tty.isatty(process.stderr.fd);\n}", `        : (p2pNodeStderrIsTty ??= tty.isatty(process.stderr.fd));
+}
+let p2pNodeStderrIsTty;
+import { startupSnapshot as p2pNodeSnapshot } from 'node:v8';
+if (p2pNodeSnapshot.isBuildingSnapshot()) p2pNodeSnapshot.addDeserializeCallback(() => { p2pNodeStderrIsTty = undefined; });`]]
+}
+patches.push(loggerTtyPatch)
 
 /** Applies a patch's edits to a file's text; throws if one no longer applies. */
 export function applyPatch (patch, text, path) {

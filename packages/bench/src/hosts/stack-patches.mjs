@@ -1,19 +1,20 @@
 // Loaded with --import into the in-process reference host: applies to its
-// @libp2p/tcp the patch the executable is built with (tcpCorkPatch in
-// packages/node-bin/scripts/snapshot-patches.mjs), so that both sides of the
-// comparison run the same stack. The hook runs in this thread (registerHooks)
+// @libp2p/tcp and weald the speed patches the executable is built with
+// (tcpCorkPatch and loggerTtyPatch in packages/node-bin/scripts/snapshot-patches.mjs),
+// so that both sides of the comparison run the same stack. The hook runs in this thread (registerHooks)
 // rather than on a hook thread of its own (module.register), so the reference
 // runs no thread the executable does not.
 import { registerHooks } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { applyPatch, tcpCorkPatch } from '../../../node-bin/scripts/snapshot-patches.mjs'
+import { applyPatch, loggerTtyPatch, tcpCorkPatch } from '../../../node-bin/scripts/snapshot-patches.mjs'
 
 registerHooks({
   load (url, context, nextLoad) {
     const loaded = nextLoad(url, context)
     if (!url.startsWith('file:') || loaded.source == null) return loaded
     const path = fileURLToPath(url)
-    if (!tcpCorkPatch.file.test(path)) return loaded
-    return { ...loaded, source: applyPatch(tcpCorkPatch, Buffer.from(loaded.source).toString('utf8'), path) }
+    const patch = [tcpCorkPatch, loggerTtyPatch].find(({ file }) => file.test(path))
+    if (patch === undefined) return loaded
+    return { ...loaded, source: applyPatch(patch, Buffer.from(loaded.source).toString('utf8'), path) }
   }
 })
