@@ -1,7 +1,8 @@
 // Source patches, applied while bundling, that let the whole node be evaluated
 // (and run once) inside `node --build-snapshot`, which the SEA's startup
-// snapshot is made with, that keep dead weight out of it, and two that save
-// syscalls (TCP writes: tcpCorkPatch; terminal checks). Each patch
+// snapshot is made with, that keep dead weight out of it, two that save
+// syscalls (TCP writes: tcpCorkPatch; terminal checks), and one that lets a
+// dial's last address use the dial's whole time limit. Each patch
 // names the dependency file it edits and must apply: a dependency upgrade that
 // moves the code fails the build here instead of producing an executable that
 // breaks at run time.
@@ -105,6 +106,21 @@ import { startupSnapshot as p2pNodeSnapshot } from 'node:v8';
 if (p2pNodeSnapshot.isBuildingSnapshot()) p2pNodeSnapshot.addDeserializeCallback(() => { p2pNodeStderrIsTty = undefined; });`]]
 }
 patches.push(loggerTtyPatch)
+
+/**
+ * Joining: libp2p gives each address of a dial at most 6 s, so that one slow
+ * address leaves time for the others. On the last (or only) address there is
+ * nothing left to save time for, yet the limit still cut the dial short: a
+ * bootstrap node that 50 nodes dial at once answers each within 10 to 25 s
+ * on this machine (its handshakes wait for CPU), and every dial it had half
+ * done was thrown away and tried again. The last address now has the dial's
+ * own time limit.
+ */
+export const lastAddressPatch = {
+  file: /libp2p[\\/]dist[\\/]src[\\/]connection-manager[\\/]dial-queue\.js$/,
+  edits: [['const addressSignal = anySignal([signal, AbortSignal.timeout(this.addressDialTimeout)]);', 'const addressSignal = dialed === addrsToDial.length ? anySignal([signal]) : anySignal([signal, AbortSignal.timeout(this.addressDialTimeout)]);']]
+}
+patches.push(lastAddressPatch)
 
 /** Applies a patch's edits to a file's text; throws if one no longer applies. */
 export function applyPatch (patch, text, path) {

@@ -57,6 +57,13 @@ export const SEND_TIMEOUT_MS = 10_000
 /** connect: how long each bootstrap dial may take, ms. */
 export const DIAL_TIMEOUT_MS = 10_000
 /**
+ * How long the node's own dials of its bootstrap peers (at start, and again
+ * after a drop) may take, ms. Every node that starts dials the bootstrap node
+ * at once: 50 of them on one 2-core host waited 10 to 25 s for its handshake.
+ * A dial given up is work both ends did for nothing, and the retry comes later.
+ */
+export const BOOTSTRAP_DIAL_TIMEOUT_MS = 30_000
+/**
  * How often libp2p's connection monitor pings each connected peer (its default
  * is 10 s). Each ping opens a stream on both ends: 20 idle nodes, about 16
  * connections each, used 0.33 of this machine's 2 cores with 10 s pings and

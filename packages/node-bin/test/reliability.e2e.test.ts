@@ -191,6 +191,24 @@ describe('limits, bad peers, backpressure and faults', () => {
     await second.waitFor((e) => e.type === 'message' && e.data === 'after', 'message after the restart')
   })
 
+  // Every node that starts dials the bootstrap node at once, and it answers
+  // late: its handshakes wait for CPU. Here it is frozen for longer than
+  // libp2p's 6 s limit per address. Before, that limit cut the node's one dial
+  // short (a warning, then a retry); now the dial waits for the answer.
+  test('a bootstrap node that answers late is waited for, not redialled', async () => {
+    const boot = await start('frozen-boot', ['--bootstrap-node'])
+    boot.proc.kill('SIGSTOP')
+    const thaw = setTimeout(() => { boot.proc.kill('SIGCONT') }, 8_000)
+    try {
+      const leaf = await start('patient', ['--bootstrap', boot.addr])
+      await leaf.waitFor((e) => e.type === 'peer_connected' && e.peerId === boot.peerId, 'connection to the bootstrap node once it thaws', 25_000)
+      assert.deepEqual(leaf.all('log').filter((e) => e.level === 'warn').map((e) => e.message), [])
+    } finally {
+      clearTimeout(thaw)
+      boot.proc.kill('SIGCONT')
+    }
+  })
+
   test('the node redials its bootstrap peer when it comes back', async () => {
     const keyFile = join(dir, 'boot.key')
     const boot = await start('boot-1', ['--key-file', keyFile, '--bootstrap-node'])
