@@ -1,8 +1,8 @@
 // Source patches, applied while bundling, that let the whole node be evaluated
 // (and run once) inside `node --build-snapshot`, which the SEA's startup
-// snapshot is made with, that keep dead weight out of it, three that save
-// work (TCP writes: tcpCorkPatch; terminal checks; yamux window updates), and
-// one that lets a dial's last address use the dial's whole time limit. Each patch
+// snapshot is made with, that keep dead weight out of it, two that save
+// syscalls (TCP writes: tcpCorkPatch; terminal checks), and one that lets a
+// dial's last address use the dial's whole time limit. Each patch
 // names the dependency file it edits and must apply: a dependency upgrade that
 // moves the code fails the build here instead of producing an executable that
 // breaks at run time.
@@ -106,29 +106,6 @@ import { startupSnapshot as p2pNodeSnapshot } from 'node:v8';
 if (p2pNodeSnapshot.isBuildingSnapshot()) p2pNodeSnapshot.addDeserializeCallback(() => { p2pNodeStderrIsTty = undefined; });`]]
 }
 patches.push(loggerTtyPatch)
-
-/**
- * Speed: @libp2p/yamux answered every data frame it received with a window
- * update frame (its own write, encrypted on its own), however little of the
- * receive window the frame had used: on a bootstrap node while 50 nodes join,
- * 8 % of its CPU went into sending them. Like go-yamux (and hashicorp's
- * yamux before it), a stream now sends one once the remote has used at least
- * half of the window, or when the update carries a flag; the window grows
- * (when used up within 4 round trips) only when an update goes out, as there.
- * The sender always has half a window left, so it never waits for one. Also
- * applied to the benchmark's in-process reference.
- */
-export const yamuxWindowPatch = {
-  file: /@libp2p[\\/]yamux[\\/]dist[\\/]src[\\/]stream\.js$/,
-  edits: [['\n        // determine the flags if any\n        const flags = this.getSendFlags();\n', `
-        // determine the flags if any
-        const flags = this.getSendFlags();
-        if (flags === 0 && this.recvWindow - this.recvWindowCapacity < this.recvWindow / 2) {
-            return;
-        }
-`]]
-}
-patches.push(yamuxWindowPatch)
 
 /**
  * Joining: libp2p gives each address of a dial at most 6 s, so that one slow
