@@ -21,6 +21,8 @@ const roundTrips = new RoundTrips()
 let node: Libp2pNode
 let messaging: DirectMessaging
 let echo = false
+/** How long startFlood waits for the sidecar's first reset, ms. */
+const FIRST_RESET_LIMIT_MS = 30_000
 let flood: { stop: () => Promise<{ frames: number, ms: number, resets: number }> } | undefined
 
 const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value))
@@ -115,7 +117,13 @@ serveOps({
         return { frames, ms: now() - started, resets }
       }
     }
-    await firstReset.promise
+    // Bounded: a rogue that cannot write past the sidecar's rate limit never sees a reset.
+    const noReset = setTimeout(() => { firstReset.reject(new Error(`no stream reset within ${FIRST_RESET_LIMIT_MS} ms of flooding (${frames} frames written): the rogue does not reach the sidecar's rate limit`)) }, FIRST_RESET_LIMIT_MS)
+    try {
+      await firstReset.promise
+    } finally {
+      clearTimeout(noReset)
+    }
   },
   async stopFlood () {
     if (flood === undefined) throw new Error('no flood is running')
