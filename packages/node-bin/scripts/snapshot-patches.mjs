@@ -111,10 +111,10 @@ patches.push(loggerTtyPatch)
  * Joining: libp2p gives each address of a dial at most 6 s, so that one slow
  * address leaves time for the others. On the last (or only) address there is
  * nothing left to save time for, yet the limit still cut the dial short: a
- * bootstrap node that 50 nodes dial at once answers each within 10 to 25 s
- * on this machine (its handshakes wait for CPU), and every dial it had half
- * done was thrown away and tried again. The last address now has the dial's
- * own time limit.
+ * bootstrap node that 50 nodes dial at once takes 10 to 25 s, now and then
+ * over 30 s, to answer each on this machine (its handshakes wait for CPU),
+ * and every dial it had half done was thrown away and tried again. The last
+ * address now has the dial's own time limit.
  */
 export const lastAddressPatch = {
   file: /libp2p[\\/]dist[\\/]src[\\/]connection-manager[\\/]dial-queue\.js$/,

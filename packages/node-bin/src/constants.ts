@@ -59,7 +59,8 @@ export const DIAL_TIMEOUT_MS = 10_000
 /**
  * How long the node's own dials of its bootstrap peers (at start, and again
  * after a drop) may take, ms. Every node that starts dials the bootstrap node
- * at once: 50 of them on one 2-core host waited 10 to 25 s for its handshake.
+ * at once: 50 of them on one 2-core host waited 10 to 25 s for its handshake,
+ * now and then over 30 s.
  * A dial given up is work both ends did for nothing, and the retry comes later.
  */
 export const BOOTSTRAP_DIAL_TIMEOUT_MS = 30_000
