@@ -48,7 +48,7 @@ export class Host {
   static async start (kind: HostKind, options: { maxMessagesPerSecond?: number } = {}): Promise<Host> {
     const child = fork(join(here, 'hosts', `${kind}-host.ts`), [], {
       execPath: NODE22,
-      // The in-process reference runs @libp2p/tcp patched as in the executable (hosts/stack-patches.mjs).
+      // The in-process reference runs its dependencies patched as in the executable (hosts/stack-patches.mjs).
       execArgv: ['--import', 'tsx', ...(kind === 'inproc' ? ['--import', join(here, 'hosts', 'stack-patches.mjs')] : [])],
       cwd: REPO,
       env: { ...process.env, P2P_NODE_PATH: BINARY },

@@ -54,14 +54,14 @@ export const DEFAULT_STDOUT_BUFFER_BYTES = 4 * 1024 * 1024
 
 /** send: how long to wait for the receiver's acknowledgement, ms. */
 export const SEND_TIMEOUT_MS = 10_000
-/** connect: how long each bootstrap dial may take, ms. */
+/** How long one dial may take, ms: each of `connect`'s, a send's, one of a peer found by mDNS. */
 export const DIAL_TIMEOUT_MS = 10_000
 /**
  * How long the node's own dials of its bootstrap peers (at start, and again
  * after a drop) may take, ms. Every node that starts dials the bootstrap node
  * at once: 50 of them on one 2-core host waited 10 to 25 s for its handshake,
- * now and then over 30 s.
- * A dial given up is work both ends did for nothing, and the retry comes later.
+ * now and then over 30 s. A dial given up is work both ends did for nothing,
+ * and the retry comes later.
  */
 export const BOOTSTRAP_DIAL_TIMEOUT_MS = 30_000
 /**

@@ -14,6 +14,9 @@ import { Logger } from '../../../node-bin/src/output.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_PROTOCOL } from '../../../node-bin/src/constants.js'
 import { Inbox, RoundTrips, burst, now, payload, serveOps, untilSubscribers } from '../host-protocol.js'
 
+/** How long startFlood waits for the sidecar's first reset, ms. */
+const FIRST_RESET_LIMIT_MS = 30_000
+
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const inbox = new Inbox()
@@ -21,8 +24,6 @@ const roundTrips = new RoundTrips()
 let node: Libp2pNode
 let messaging: DirectMessaging
 let echo = false
-/** How long startFlood waits for the sidecar's first reset, ms. */
-const FIRST_RESET_LIMIT_MS = 30_000
 let flood: { stop: () => Promise<{ frames: number, ms: number, resets: number }> } | undefined
 
 const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value))
