@@ -48,7 +48,14 @@ function messagingOver (stream: StandInStream): DirectMessaging {
   return new DirectMessaging(node, { onMessage: async () => {}, log: {} as unknown as Logger, maxMessageBytes: 1 << 20, maxMessagesPerSecond: 1e9 })
 }
 
-const settle = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
+/**
+ * Lets the sends started so far reach the stream: a send takes a turn of the
+ * event loop to get its channel, and the writer flushes at the end of the turn
+ * in which the frame reached it.
+ */
+const settle = async (): Promise<void> => {
+  for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve))
+}
 
 describe('DirectMessaging (stand-in stream)', () => {
   test('a send whose deadline passes while it waits for the window is never written, even if room comes first', async () => {
