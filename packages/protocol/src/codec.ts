@@ -1,8 +1,11 @@
 import type { z } from 'zod'
 import { CommandSchema, COMMAND_TYPES } from './commands.js'
+import { EventSchema } from './events.js'
+import { hotCommand, hotEvent } from './hot-paths.js'
 import { ProtocolError } from './errors.js'
 import { RequestIdSchema } from './common.js'
 import type { Command } from './commands.js'
+import type { Event } from './events.js'
 import type { RequestId } from './common.js'
 
 /** Serialises one protocol object as a line: compact JSON and "\n". */
@@ -15,19 +18,29 @@ export type Decoded<T> =
   | { ok: false, error: ProtocolError, id?: RequestId }
 
 /**
- * Parses one line (without its "\n") against a schema. Never throws: failures
+ * Parses one line (without its "\n") against a schema. `hot`, if given, may
+ * take the parsed object first (see hot-paths.ts). Never throws: failures
  * come back as a ProtocolError with code INVALID_JSON or INVALID_COMMAND.
  */
-export function decodeLine<S extends z.ZodType> (schema: S, line: string): Decoded<z.infer<S>> {
+export function decodeLine<S extends z.ZodType> (schema: S, line: string, hot?: (fields: Record<string, unknown>) => z.infer<S> | undefined): Decoded<z.infer<S>> {
   let value: unknown
   try {
     value = JSON.parse(line)
   } catch (err) {
     return { ok: false, error: new ProtocolError('INVALID_JSON', `line is not valid JSON (${(err as Error).message}); send one JSON object per line`) }
   }
+  if (hot !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const taken = hot(value as Record<string, unknown>)
+    if (taken !== undefined) return { ok: true, value: taken }
+  }
   const parsed = schema.safeParse(value)
   if (parsed.success) return { ok: true, value: parsed.data }
   return { ok: false, error: new ProtocolError('INVALID_COMMAND', formatIssues(parsed.error)) }
+}
+
+/** Parses an event line: decodeLine with EventSchema, message events and send and publish results taken by hotEvent. */
+export function decodeEvent (line: string): Decoded<Event> {
+  return decodeLine(EventSchema, line, hotEvent)
 }
 
 const knownTypes = new Set<string>(COMMAND_TYPES)
@@ -49,6 +62,8 @@ export function decodeCommand (line: string): Decoded<Command> {
     return { ok: false, error: new ProtocolError('INVALID_COMMAND', `a command is a JSON object with a "type" field, got ${describe(value)}`) }
   }
   const record = value as Record<string, unknown>
+  const hot = hotCommand(record)
+  if (hot !== undefined) return { ok: true, value: hot }
   const idResult = RequestIdSchema.safeParse(record.id)
   const id = idResult.success ? idResult.data : undefined
   const fail = (error: ProtocolError): Decoded<Command> => id === undefined ? { ok: false, error } : { ok: false, error, id }

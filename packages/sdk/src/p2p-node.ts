@@ -335,7 +335,8 @@ export class P2PNode extends EventEmitter<P2PNodeEvents> {
       throw new P2PNodeError('INVALID_COMMAND', `${command.type}: the command cannot be encoded as JSON (${(err as Error).message})`)
     }
     const maxLineBytes = this.init.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
-    if (Buffer.byteLength(line) > maxLineBytes + 1) {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: most lines need no count.
+    if (line.length * 3 > maxLineBytes + 1 && Buffer.byteLength(line) > maxLineBytes + 1) {
       throw new P2PNodeError('LINE_TOO_LONG', `${command.type}: the command is ${Buffer.byteLength(line)} bytes as JSON, more than maxLineBytes (${maxLineBytes}); send less data at once`)
     }
     if (command.type === 'shutdown') this.shutdownSent = true

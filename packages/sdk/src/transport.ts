@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { EventSchema, LineSplitter, decodeLine } from '@p2p-node/protocol'
+import { LineSplitter, decodeEvent } from '@p2p-node/protocol'
 import type { Event, SplitLine } from '@p2p-node/protocol'
 import { MAX_EVENT_LINE_BYTES, STDERR_TAIL_BYTES } from './constants.js'
 
@@ -38,7 +38,7 @@ export class ChildTransport {
     const onItem = (item: SplitLine): void => {
       if (item.kind === 'too_long') return init.onInvalidLine('', `line of ${item.bytes} bytes is too long`)
       if (item.kind === 'invalid_utf8') return init.onInvalidLine('', 'line is not valid UTF-8')
-      const decoded = decodeLine(EventSchema, item.text)
+      const decoded = decodeEvent(item.text)
       if (decoded.ok) init.onEvent(decoded.value)
       else init.onInvalidLine(item.text, decoded.error.message)
     }
