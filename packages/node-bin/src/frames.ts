@@ -39,9 +39,11 @@ export class FrameDecoder {
   private readPrefix (): { length: number, bytes: number } | undefined {
     const available = Math.min(this.buffer.byteLength, MAX_PREFIX_BYTES)
     let length = 0
-    for (let i = 0; i < available; i++) {
+    // The weight of the next 7 bits: multiplied, since `**` with a variable exponent calls pow().
+    let weight = 1
+    for (let i = 0; i < available; i++, weight *= 128) {
       const byte = this.buffer.get(i)
-      length += (byte & 0x7f) * 2 ** (7 * i)
+      length += (byte & 0x7f) * weight
       if (byte < 0x80) {
         if (length > this.maxFrameBytes) throw new FrameTooLargeError(`a frame of ${length} bytes, more than ${this.maxFrameBytes}`)
         return { length, bytes: i + 1 }
