@@ -49,12 +49,12 @@ function messagingOver (stream: StandInStream): DirectMessaging {
 }
 
 /**
- * Lets the sends started so far reach the stream: a send takes a turn of the
- * event loop to get its channel, and the writer flushes at the end of the turn
- * in which the frame reached it.
+ * Lets the sends started so far reach the stream. The writer flushes in a
+ * setImmediate queued when a frame reaches it, which is behind this helper's
+ * first one: the second runs after the flush.
  */
 const settle = async (): Promise<void> => {
-  for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve))
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve))
 }
 
 describe('DirectMessaging (stand-in stream)', () => {

@@ -1,7 +1,16 @@
 import { z } from 'zod'
 
-/** Ties a reply to its command. Strings up to 256 characters or safe integers. */
-export const RequestIdSchema = z.union([z.string().max(256), z.number().int().safe()])
+/** Longest string request id, characters. */
+export const MAX_REQUEST_ID_LENGTH = 256
+/** Longest peer id or name a command takes, characters. */
+export const MAX_PEER_LENGTH = 128
+/** Longest topic name, characters. */
+export const MAX_TOPIC_LENGTH = 512
+/** Longest per-command time limit, ms. */
+export const MAX_TIMEOUT_MS = 600_000
+
+/** Ties a reply to its command. Strings up to MAX_REQUEST_ID_LENGTH characters or safe integers. */
+export const RequestIdSchema = z.union([z.string().max(MAX_REQUEST_ID_LENGTH), z.number().int().safe()])
 export type RequestId = z.infer<typeof RequestIdSchema>
 
 /**
@@ -14,16 +23,16 @@ export const JsonValueSchema = z.unknown().refine((value) => value !== undefined
 export type JsonValue = z.infer<typeof JsonValueSchema>
 
 /** A libp2p peer id in its string form (base58btc multihash or CIDv1). Parsed fully by the node. */
-export const PeerIdStringSchema = z.string().min(1).max(128)
+export const PeerIdStringSchema = z.string().min(1).max(MAX_PEER_LENGTH)
 
 /** A multiaddr string, for example /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… Parsed fully by the node. */
 export const MultiaddrStringSchema = z.string().min(1).max(1024)
 
 /** A gossipsub topic name. */
-export const TopicSchema = z.string().min(1).max(512)
+export const TopicSchema = z.string().min(1).max(MAX_TOPIC_LENGTH)
 
 /** An optional per-command time limit in milliseconds. */
-export const TimeoutMsSchema = z.number().int().positive().max(600_000)
+export const TimeoutMsSchema = z.number().int().positive().max(MAX_TIMEOUT_MS)
 
 /** A TCP port; 0 means any free port. */
 export const PortSchema = z.number().int().min(0).max(65_535)
@@ -35,7 +44,7 @@ export const PortSchema = z.number().int().min(0).max(65_535)
 export const NameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a name is 1 to 64 letters, digits, ".", "_" or "-"')
 
 /** Where a command takes a peer: its peer id, or its registered name. */
-export const PeerOrNameSchema = z.string().min(1).max(128)
+export const PeerOrNameSchema = z.string().min(1).max(MAX_PEER_LENGTH)
 
 /** Key of an application record or provider announcement in the DHT. */
 export const RecordKeySchema = z.string().min(1).max(256)

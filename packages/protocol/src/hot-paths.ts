@@ -1,3 +1,4 @@
+import { MAX_PEER_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TIMEOUT_MS, MAX_TOPIC_LENGTH } from './common.js'
 import type { Command } from './commands.js'
 import type { Event } from './events.js'
 
@@ -18,15 +19,15 @@ type Fields = Record<string, unknown>
 
 /** RequestIdSchema, optional. */
 const isOptionalId = (value: unknown): boolean =>
-  value === undefined || (typeof value === 'string' ? value.length <= 256 : Number.isSafeInteger(value))
+  value === undefined || (typeof value === 'string' ? value.length <= MAX_REQUEST_ID_LENGTH : Number.isSafeInteger(value))
 
 const isStringOf = (value: unknown, min: number, max: number): boolean =>
   typeof value === 'string' && value.length >= min && value.length <= max
 
 /** PeerIdStringSchema and PeerOrNameSchema. */
-const isPeer = (value: unknown): boolean => isStringOf(value, 1, 128)
+const isPeer = (value: unknown): boolean => isStringOf(value, 1, MAX_PEER_LENGTH)
 /** TopicSchema. */
-const isTopic = (value: unknown): boolean => isStringOf(value, 1, 512)
+const isTopic = (value: unknown): boolean => isStringOf(value, 1, MAX_TOPIC_LENGTH)
 
 /** Whether every key of `fields` is one of `known`: zod refuses other keys (strict) or drops them. */
 function onlyKeys (fields: Fields, known: ReadonlySet<string>): boolean {
@@ -42,7 +43,7 @@ export function hotCommand (fields: Fields): Command | undefined {
   if (!isOptionalId(fields.id) || fields.data === undefined) return undefined
   if (fields.type === 'send') {
     const timeoutMs = fields.timeoutMs
-    const timeoutOk = timeoutMs === undefined || (Number.isSafeInteger(timeoutMs) && (timeoutMs as number) > 0 && (timeoutMs as number) <= 600_000)
+    const timeoutOk = timeoutMs === undefined || (Number.isSafeInteger(timeoutMs) && (timeoutMs as number) > 0 && (timeoutMs as number) <= MAX_TIMEOUT_MS)
     return timeoutOk && isPeer(fields.peerId) && onlyKeys(fields, SEND_KEYS) ? fields as Command : undefined
   }
   if (fields.type === 'publish') {

@@ -1,15 +1,15 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { z } from 'zod'
-import { CommandSchema, EventSchema } from '../src/index.js'
+import { CommandSchema, EventSchema, MAX_PEER_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TIMEOUT_MS, MAX_TOPIC_LENGTH } from '../src/index.js'
 import { hotCommand, hotEvent } from '../src/hot-paths.js'
 
 const PEER_ID = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
 
 /** Values that break some field or other: wrong types, lengths and numbers at and past each limit. */
 const ODD_VALUES: unknown[] = [
-  undefined, null, true, false, 0, -0, 1, -1, 1.5, 600_000, 600_001, 2 ** 53, -(2 ** 53), 1e308,
-  '', 'x', 'x'.repeat(128), 'x'.repeat(129), 'x'.repeat(256), 'x'.repeat(257), 'x'.repeat(512), 'x'.repeat(513),
+  undefined, null, true, false, 0, -0, 1, -1, 1.5, MAX_TIMEOUT_MS, MAX_TIMEOUT_MS + 1, 2 ** 53, -(2 ** 53), 1e308, '', 'x',
+  ...[MAX_PEER_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TOPIC_LENGTH].flatMap((limit) => ['x'.repeat(limit), 'x'.repeat(limit + 1)]),
   [], {}, { nested: [1, 'two', null] }, 'send', 'publish', 'message', 'result'
 ]
 
