@@ -14,6 +14,12 @@ const MAX_FRAME_BYTES = 256 * 1024
 const ANSWER_TIMEOUT_MS = 5_000
 /** How long a node reuses its answer for a topic, ms. */
 const ANSWER_CACHE_MS = 1_000
+/** How long one question may take, ms, whatever the deadline of the discover that asked it. */
+const QUESTION_TIMEOUT_MS = 10_000
+/** How long a peer an answer listed counts as on the topic, ms. */
+const HEARD_TTL_MS = 30_000
+/** Most peers remembered per topic. */
+const MAX_HEARD = 1_024
 
 /** One entry of an answer, as sent. */
 interface TopicPeer { id: string, addrs: string[] }
@@ -28,50 +34,88 @@ interface TopicPeer { id: string, addrs: string[] }
  * topic (gossipsub's view of its connections) with their listen addresses.
  * discover uses it because a DHT provider lookup stops at 20 providers: in a
  * bigger topic, the peers found ask their own topic peers for the rest.
+ *
+ * A question is not cut short by the deadline of the discover that asked it:
+ * on a machine saturated by many nodes, the answer of a busy peer (a bootstrap
+ * node everyone asks) comes late, and cutting it short wasted the work at both
+ * ends, then asked again. It runs up to QUESTION_TIMEOUT_MS; discovers that ask
+ * the same peer about the same topic meanwhile share it; the peers its answer
+ * lists count as heard for HEARD_TTL_MS, and every discover of the topic in
+ * that time reports them.
  */
 export class TopicPeerExchange {
   private readonly encoder = new TextEncoder()
   private readonly decoder = new TextDecoder()
   private readonly answers = new Map<string, { at: number, peers: Promise<TopicPeer[]> }>()
+  private readonly heard = new HeardPeers()
+  /** The listen addresses of connected peers, as identify gave them, by peer id: answers are built without reading the peer store. */
+  private readonly listenAddrs = new Map<string, string[]>()
+  /** Questions under way, by peer and topic. */
+  private readonly questions = new Map<string, Promise<void>>()
 
   constructor (private readonly node: Libp2pNode, private readonly log: Logger) {}
 
   async start (): Promise<void> {
+    this.node.addEventListener('peer:identify', ({ detail }) => { this.listenAddrs.set(detail.peerId.toString(), detail.listenAddrs.slice(0, MAX_ADDRS).map(String)) })
+    this.node.addEventListener('peer:disconnect', ({ detail }) => { this.listenAddrs.delete(detail.toString()) })
     await this.node.handle(TOPIC_PEERS_PROTOCOL, (stream, connection) => { void this.serve(stream, connection) }, { maxInboundStreams: 4, runOnLimitedConnection: true })
   }
 
   /**
    * Asks each of `peers` for its peers on the topic; resolves, at the latest
-   * when `signal` aborts, with the peers the answers that came by then list,
-   * other than those asked and those in `known`. The addresses of those not
-   * connected are added to the peer store. Only these new peers are parsed: in
-   * a big topic most of what each answer lists is known already.
+   * when `signal` aborts, with the peers heard of on the topic (by these
+   * answers or by those of the last HEARD_TTL_MS), other than those asked and
+   * those in `known`.
    */
   async ask (peers: PeerId[], topic: string, known: ReadonlySet<string>, signal: AbortSignal): Promise<PeerId[]> {
-    const skip = new Set([...peers.map(String), ...known, this.node.peerId.toString()])
-    const found = new Map<string, string[]>()
-    const requests = Promise.all(peers.map(async (peer) => {
+    await raceSignal(Promise.all(peers.map(async (peer) => { await this.question(peer, topic) })), signal).catch(() => {})
+    const skip = new Set([...peers.map(String), ...known])
+    return this.heard.on(topic).filter((peerId) => !skip.has(peerId.toString()))
+  }
+
+  /** Drops a peer heard of on the topic, for instance because it could not be dialled. */
+  forget (topic: string, peerId: PeerId): void {
+    this.heard.forget(topic, peerId.toString())
+  }
+
+  /** The question to the peer about the topic: the one under way, or a new one. It never rejects. */
+  private async question (peer: PeerId, topic: string): Promise<void> {
+    const key = `${peer.toString()} ${topic}`
+    let question = this.questions.get(key)
+    if (question === undefined) {
+      question = this.request(peer, topic, AbortSignal.timeout(QUESTION_TIMEOUT_MS))
+        .then(async (entries) => {
+          await this.hear(topic, entries)
+          this.log.debug('a peer answered a topic peers request', { peerId: peer.toString(), topic, peers: entries.length })
+        })
+        .catch((err: Error) => { this.log.debug('a peer did not answer a topic peers request', { peerId: peer.toString(), topic, reason: err.message }) })
+        .finally(() => { this.questions.delete(key) })
+      this.questions.set(key, question)
+    }
+    await question
+  }
+
+  /**
+   * Records the peers an answer lists as heard of on the topic, and adds the
+   * addresses of those not connected to the peer store. Only peers not heard
+   * of already are parsed: in a big topic, most of what each answer lists is.
+   */
+  private async hear (topic: string, entries: TopicPeer[]): Promise<void> {
+    const self = this.node.peerId.toString()
+    const added: Array<Promise<void>> = []
+    for (const { id, addrs } of entries) {
+      if (id === self || this.heard.again(topic, id)) continue
       try {
-        for (const { id, addrs } of await this.request(peer, topic, signal)) if (!skip.has(id) && !found.has(id)) found.set(id, addrs)
-      } catch (err) {
-        this.log.debug('a peer did not answer a topic peers request', { peerId: peer.toString(), topic, reason: (err as Error).message })
-      }
-    }))
-    // A stream already open may not notice the abort at once: do not wait for it.
-    await raceSignal(requests, signal).catch(() => {})
-    const told: PeerId[] = []
-    await Promise.all([...found].map(async ([key, addrs]) => {
-      try {
-        const id = peerIdFromString(key)
-        told.push(id)
-        if (this.node.getConnections(id).length > 0) return
+        const peerId = peerIdFromString(id)
+        this.heard.add(topic, peerId)
+        if (this.node.getConnections(peerId).length > 0) continue
         const multiaddrs = addrs.flatMap((addr) => { try { return [multiaddr(addr)] } catch { return [] } })
-        if (multiaddrs.length > 0) await this.node.peerStore.merge(id, { multiaddrs })
+        if (multiaddrs.length > 0) added.push(this.node.peerStore.merge(peerId, { multiaddrs }).then(() => {}))
       } catch (err) {
-        this.log.debug('left out a peer a topic peers answer listed', { topic, peerId: key, reason: (err as Error).message })
+        this.log.debug('left out a peer a topic peers answer listed', { topic, peerId: id, reason: (err as Error).message })
       }
-    }))
-    return told
+    }
+    await Promise.all(added.map(async (merge) => { await merge.catch((err: Error) => { this.log.debug('could not keep the addresses of a peer a topic peers answer listed', { topic, reason: err.message }) }) }))
   }
 
   /** One question: the answer's entries, checked for shape only. */
@@ -110,20 +154,77 @@ export class TopicPeerExchange {
 
   /**
    * The topic's subscribers with their addresses, MAX_PEERS + 1 at most (one
-   * may be the requester). Kept ANSWER_CACHE_MS: when many nodes discover at
-   * once, a node they all ask (a bootstrap node) reads its peer store once per
-   * topic rather than once per request.
+   * may be the requester), with the addresses identify gave (the peer store's
+   * for a peer identified before this node listened). Kept ANSWER_CACHE_MS:
+   * when many nodes discover at once, a node they all ask (a bootstrap node)
+   * builds the list once per topic rather than once per request.
    */
   private async topicPeers (topic: string): Promise<TopicPeer[]> {
     const cached = this.answers.get(topic)
     if (cached !== undefined && performance.now() - cached.at < ANSWER_CACHE_MS) return await cached.peers
     const peers = Promise.all(this.node.services.pubsub.getSubscribers(topic).slice(0, MAX_PEERS + 1).map(async (peer) => {
-      const addrs = await this.node.peerStore.get(peer).then((info) => info.addresses.map(({ multiaddr }) => multiaddr.toString()), () => [])
-      return { id: peer.toString(), addrs: addrs.slice(0, MAX_ADDRS) }
+      const id = peer.toString()
+      // A peer store read takes a lock and decodes the whole record: on a
+      // bootstrap node that many ask at once, it was most of the answer's cost.
+      const addrs = this.listenAddrs.get(id) ?? await this.node.peerStore.get(peer).then((info) => info.addresses.map(({ multiaddr }) => multiaddr.toString()).slice(0, MAX_ADDRS), () => [])
+      return { id, addrs }
     }))
     this.answers.set(topic, { at: performance.now(), peers })
     // Only this topic's entry, and only while it is fresh, is worth keeping.
     for (const [key, entry] of this.answers) if (performance.now() - entry.at >= ANSWER_CACHE_MS) this.answers.delete(key)
     return await peers
+  }
+}
+
+/**
+ * The peers topic peers answers listed, by topic, each until HEARD_TTL_MS
+ * after the last answer that listed it; at most MAX_HEARD per topic, the
+ * most recently listed.
+ */
+class HeardPeers {
+  /** By topic, then by peer id, in order of last hearing: the oldest first. */
+  private readonly topics = new Map<string, Map<string, { peerId: PeerId, at: number }>>()
+
+  /** The peers heard of on the topic, and not expired. */
+  on (topic: string): PeerId[] {
+    this.expire()
+    return [...this.topics.get(topic)?.values() ?? []].map(({ peerId }) => peerId)
+  }
+
+  /** If the peer was heard of on the topic already, records this hearing and returns true. */
+  again (topic: string, id: string): boolean {
+    const peers = this.topics.get(topic)
+    const entry = peers?.get(id)
+    if (peers === undefined || entry === undefined) return false
+    // Deleted and set again, to keep the order of last hearing.
+    peers.delete(id)
+    peers.set(id, { peerId: entry.peerId, at: performance.now() })
+    return true
+  }
+
+  /** Records the first hearing of a peer on the topic. */
+  add (topic: string, peerId: PeerId): void {
+    let peers = this.topics.get(topic)
+    if (peers === undefined) this.topics.set(topic, peers = new Map())
+    peers.set(peerId.toString(), { peerId, at: performance.now() })
+    for (const id of peers.keys()) {
+      if (peers.size <= MAX_HEARD) break
+      peers.delete(id)
+    }
+  }
+
+  forget (topic: string, id: string): void {
+    this.topics.get(topic)?.delete(id)
+  }
+
+  private expire (): void {
+    const before = performance.now() - HEARD_TTL_MS
+    for (const [topic, peers] of this.topics) {
+      for (const [id, { at }] of peers) {
+        if (at >= before) break
+        peers.delete(id)
+      }
+      if (peers.size === 0) this.topics.delete(topic)
+    }
   }
 }

@@ -1,6 +1,8 @@
 import '../src/polyfill.js'
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
@@ -8,6 +10,8 @@ import { yamux } from '@libp2p/yamux'
 import { identify } from '@libp2p/identify'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Libp2p } from '@libp2p/interface'
 import { TOPIC_PEERS_PROTOCOL } from '../src/constants.js'
 import { NodeProcess, eventually } from './helpers/node-process.js'
@@ -24,8 +28,8 @@ async function rawPeer (): Promise<Libp2p> {
 }
 
 /** Starts a DHT client node on 127.0.0.1 that knows the given bootstrap addresses. */
-async function start (label: string, bootstrap: string[] = []): Promise<NodeProcess> {
-  const node = await NodeProcess.start(label, { args: ['--host', '127.0.0.1', '--dht-mode', 'client', ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : [])] })
+async function start (label: string, bootstrap: string[] = [], extraArgs: string[] = []): Promise<NodeProcess> {
+  const node = await NodeProcess.start(label, { args: ['--host', '127.0.0.1', '--dht-mode', 'client', ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : []), ...extraArgs] })
   nodes.push(node)
   return node
 }
@@ -157,5 +161,108 @@ test('discover asks beyond its first 4 peers only when they tell of a peer no ea
     assert.deepEqual([...more.peers].sort(), [first.peerId.toString(), second.peerId.toString()].sort())
   } finally {
     await Promise.all([...answering, ...newcomers].map(async (peer) => { await peer.stop() }))
+  }
+})
+
+/**
+ * A first node (they all start from it, like a bootstrap node) and members
+ * subscribed to the topic. With no DHT server, each subscribe replies only
+ * after giving up advertising (10 s): the test needs only the subscriptions
+ * the first node sees, and awaits the replies at the end (`subscribed`).
+ */
+async function topicWithMembers (topic: string, labels: string[]): Promise<{ first: NodeProcess, members: NodeProcess[], subscribed: Promise<unknown> }> {
+  const first = await start(`${topic}-first`)
+  const members = await Promise.all(labels.map(async (label) => await start(label, [first.addr])))
+  const subscribed = Promise.all(members.map(async (member) => await member.ok({ type: 'subscribe', topic }, 15_000)))
+  await eventually(async () => (await first.ok({ type: 'peers' })).peers.filter((p: any) => p.topics.includes(topic)).length === members.length ? true : undefined, `the first node sees the ${members.length} subscriptions to ${topic}`)
+  return { first, members, subscribed }
+}
+
+// The node asked (frozen with SIGSTOP, as a bootstrap node starved of CPU by
+// many nodes on one machine is, in effect) answers after discover has replied.
+// The answer is kept: the next discover reports the peers it listed, though
+// that node is frozen again. Before, the answer was thrown away at discover's
+// deadline, and a busy node that answered late never helped anyone.
+test('a topic peers answer that comes after discover has replied serves the next discover', async () => {
+  const { first, members, subscribed } = await topicWithMembers('late', ['late-B', 'late-C'])
+  const seeker = await start('late-seeker', [first.addr], ['--log-level', 'debug'])
+  await seeker.waitFor((e) => e.type === 'peer_connected' && e.peerId === first.peerId, 'the seeker connected to the first node')
+  const answered = (e: Record<string, any>): boolean => e.type === 'log' && e.message === 'a peer answered a topic peers request' && e.meta?.peerId === first.peerId
+  try {
+    first.proc.kill('SIGSTOP')
+    const early = await seeker.ok({ type: 'discover', topic: 'late', timeoutMs: 1_000 })
+    assert.deepEqual(early.peers, [], 'nothing known while the first node is frozen')
+    assert.equal(seeker.all('log').some(answered), false, 'no answer yet')
+    first.proc.kill('SIGCONT')
+    const answer = await seeker.waitFor(answered, 'the late answer')
+    assert.equal(answer.meta.peers, 2)
+    first.proc.kill('SIGSTOP')
+    const later = await seeker.ok({ type: 'discover', topic: 'late', timeoutMs: 2_000 })
+    assert.deepEqual([...later.peers].sort(), members.map((member) => member.peerId).sort())
+  } finally {
+    first.proc.kill('SIGCONT')
+  }
+  await subscribed
+})
+
+// The peer discover finds is frozen, so discover's dial to it cannot finish
+// before the command's deadline. The dial goes on: once the peer thaws, the
+// two connect, with no second discover. Before, the deadline aborted the dial,
+// and its work was lost at both ends.
+test('a dial that discover could not finish in time goes on after it replies', async () => {
+  const { first, members: [sleeper], subscribed } = await topicWithMembers('drowsy', ['sleeper'])
+  const { peerId } = sleeper as NodeProcess
+  const seeker = await start('drowsy-seeker', [first.addr])
+  await seeker.waitFor((e) => e.type === 'peer_connected' && e.peerId === first.peerId, 'the seeker connected to the first node')
+  try {
+    sleeper?.proc.kill('SIGSTOP')
+    const reply = await seeker.ok({ type: 'discover', topic: 'drowsy', timeoutMs: 2_000 })
+    assert.deepEqual(reply.peers, [peerId], 'a peer whose dial ran out of time is still reported')
+    assert.equal(seeker.all('peer_connected').some((e) => e.peerId === peerId), false, 'not connected while it is frozen')
+  } finally {
+    sleeper?.proc.kill('SIGCONT')
+  }
+  await seeker.waitFor((e) => e.type === 'peer_connected' && e.peerId === peerId, 'the connection once the peer thaws')
+  await subscribed
+})
+
+// A connected peer tells of 12 topic peers whose addresses accept TCP
+// connections and never answer, so each dial hangs until its 10 s limit. A
+// discover right after the first counts the first one's 8 dials, still under
+// way, as connections, and dials no more: else a node that polls discover would
+// dial 8 more peers each time.
+test('a discover right after another dials no more peers while the first one\'s dials are under way', async () => {
+  const node = await start('hole-poller')
+  const sockets = new Set<Socket>()
+  const holes = await Promise.all(Array.from({ length: 12 }, async () => {
+    const hole = { accepted: 0, server: createServer((socket) => { hole.accepted++; sockets.add(socket) }) }
+    await new Promise<void>((resolve) => { hole.server.listen(0, '127.0.0.1', resolve) })
+    return hole
+  }))
+  const told = await Promise.all(holes.map(async ({ server }) => ({
+    id: peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString(),
+    addrs: [`/ip4/127.0.0.1/tcp/${(server.address() as AddressInfo).port}`]
+  })))
+  const teller = await rawPeer()
+  await teller.handle(TOPIC_PEERS_PROTOCOL, async (stream) => {
+    const lp = lpStream(stream)
+    await lp.read()
+    await lp.write(new TextEncoder().encode(JSON.stringify({ peers: told })))
+    await stream.close()
+  })
+  const dialled = (): number => holes.filter((hole) => hole.accepted > 0).length
+  try {
+    await teller.dial(multiaddr(node.addr))
+    await node.waitFor((e) => e.type === 'peer_connected' && e.peerId === teller.peerId.toString(), 'the telling peer connected')
+    const first = await node.ok({ type: 'discover', topic: 'holes', timeoutMs: 1_000 })
+    assert.equal(first.peers.length, 12, 'peers whose dials ran out of time are still reported')
+    await eventually(() => dialled() >= 8 ? true : undefined, '8 dials to the silent peers')
+    const second = await node.ok({ type: 'discover', topic: 'holes', timeoutMs: 1_000 })
+    assert.equal(second.peers.length, 12)
+    assert.equal(dialled(), 8, 'the second discover dialled no more peers')
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    await Promise.all(holes.map(async ({ server }) => { await new Promise((resolve) => server.close(resolve)) }))
+    await teller.stop()
   }
 })

@@ -1,6 +1,7 @@
 import type { DiscoverCommand, ResultFields } from '@p2p-node/protocol'
 import type { PeerId } from '@libp2p/interface'
-import { DISCOVER_TIMEOUT_MS } from '../constants.js'
+import { raceSignal } from 'race-signal'
+import { DIAL_TIMEOUT_MS, DISCOVER_TIMEOUT_MS } from '../constants.js'
 import { topicKey } from '../topics.js'
 import type { NodeContext } from '../context.js'
 
@@ -35,7 +36,9 @@ const DEADLINES = { ask: 0.4, lookup: 0.7, dial: 0.9 }
  *    node that does not subscribe still knows every subscriber connected to
  *    it); those peers are connected to what they tell, so it is live. The
  *    first FIRST_ASKED are asked first, the rest only if they told of a peer
- *    no discover of this topic had reported before;
+ *    no discover of this topic had reported before. Peers that answers heard
+ *    in the last HEARD_TTL_MS listed count too, late answers included (see
+ *    TopicPeerExchange);
  * 3. unless 20 are known by then, the topic's DHT providers. A provider record
  *    can outlive its node, so a provider is reported only once dialled.
  *
@@ -52,14 +55,20 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const found = new Map<string, PeerId>()
   const add = (peerId: PeerId): void => { if (!peerId.equals(node.peerId)) found.set(peerId.toString(), peerId) }
   const connected = (peerId: PeerId): boolean => node.getConnections(peerId).length > 0
-  /** A dial cut short by the command's own time limit says nothing about the peer. */
+  /**
+   * A dial still under way at the command's deadline goes on in the
+   * background, up to DIAL_TIMEOUT_MS: cut short, the work of its handshake
+   * would be lost at both ends, and the next discover would start it again.
+   * Out of time says nothing about the peer.
+   */
   const dial = async (peerId: PeerId): Promise<'connected' | 'unreachable' | 'out of time'> => {
     try {
-      await node.dial(peerId, { signal })
+      await raceSignal(node.dial(peerId, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }), signal)
       return 'connected'
     } catch (err) {
       if (signal.aborted) return 'out of time'
       ctx.log.info('found a peer on the topic but could not dial it', { topic: cmd.topic, peerId: peerId.toString(), reason: (err as Error).message })
+      ctx.topicPeers.forget(cmd.topic, peerId)
       return 'unreachable'
     }
   }
@@ -104,7 +113,10 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
     providers.forEach((peerId, i) => { if (reached[i] === true) add(peerId) })
   }
 
-  const unconnected = shuffled([...found.values()].filter((peerId) => !connected(peerId)))
+  // Dials under way (an earlier discover's, say) count as connections: else
+  // each discover of a node that polls would pick 8 more peers to dial.
+  const dialling = new Set(node.getDialQueue().flatMap(({ peerId }) => peerId === undefined ? [] : [peerId.toString()]))
+  const unconnected = shuffled([...found.values()].filter((peerId) => !connected(peerId) && !dialling.has(peerId.toString())))
   const wanted = Math.max(0, TOPIC_CONNECTIONS_TARGET - (found.size - unconnected.length))
   const dialled = await Promise.all(unconnected.slice(0, wanted).map(async (peerId) => await dial(peerId)))
   unconnected.slice(0, wanted).forEach((peerId, i) => { if (dialled[i] === 'unreachable') found.delete(peerId.toString()) })
