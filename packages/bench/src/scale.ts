@@ -1,11 +1,13 @@
 import { setPriority } from 'node:os'
 import { P2PNode } from '@p2p-node/sdk'
-import type { MessageEvent } from '@p2p-node/sdk'
+import type { MessageEvent, PeerConnectedEvent } from '@p2p-node/sdk'
 import { BINARY } from './host.js'
 import { now } from './host-protocol.js'
 import { rssOf } from './proc.js'
 
 export interface ScaleResult {
+  /** From the first node's start until every node was connected to the bootstrap node, ms; Infinity if one was not by the end of discovery. */
+  bootstrapReachedMs: number
   /** From the first subscribe until every node's subscribe had replied (each waits for its DHT advertisement), ms. */
   joinedMs: number
   /** From the moment all had subscribed until every node's discover listed every other node, ms; Infinity if that took over DISCOVERY_LIMIT_MS. */
@@ -44,10 +46,19 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
   const options = { host: '127.0.0.1', binaryPath: BINARY, startTimeoutMs: 60_000, requestTimeoutMs: 60_000 }
   const boot = new P2PNode({ ...options, args: ['--bootstrap-node'] })
   const nodes: P2PNode[] = []
+  // When each node connected to the bootstrap node (its peer_connected event): joining waits on that.
+  const reachedBootstrap = new Map<P2PNode, number>()
   try {
     await boot.start()
+    const firstStart = now()
     for (let i = 0; i < n; i += 10) {
       const batch = Array.from({ length: Math.min(10, n - i) }, () => new P2PNode({ ...options, bootstrapPeers: [boot.addrs[0] as string] }))
+      for (const node of batch) {
+        node.on('peer_connected', (event: PeerConnectedEvent) => {
+          // A node that reconnects counts once, at its first connection.
+          if (event.peerId === boot.peerId && !reachedBootstrap.has(node)) reachedBootstrap.set(node, now() - firstStart)
+        })
+      }
       nodes.push(...batch)
       await Promise.all(batch.map(async (node) => {
         await node.start()
@@ -96,7 +107,8 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
     }
     let totalRss = await rssOf(boot.pid as number)
     for (const node of nodes) totalRss += await rssOf(node.pid as number)
-    return { joinedMs, discoveredMs, complete, allDeliveredMs, totalRss, expected: publishes * (n - 1), missing }
+    const bootstrapReachedMs = reachedBootstrap.size === n ? Math.max(...reachedBootstrap.values()) : Number.POSITIVE_INFINITY
+    return { bootstrapReachedMs, joinedMs, discoveredMs, complete, allDeliveredMs, totalRss, expected: publishes * (n - 1), missing }
   } finally {
     await Promise.all([boot, ...nodes].map(async (node) => { await node.stop().catch(() => {}) }))
   }
