@@ -155,7 +155,7 @@ export class TopicPeerExchange {
   /**
    * The topic's subscribers with their addresses, MAX_PEERS + 1 at most (one
    * may be the requester), with the addresses identify gave (the peer store's
-   * for a peer identified before this node listened). Kept ANSWER_CACHE_MS:
+   * for a subscriber whose identify has not finished). Kept ANSWER_CACHE_MS:
    * when many nodes discover at once, a node they all ask (a bootstrap node)
    * builds the list once per topic rather than once per request.
    */
@@ -191,25 +191,32 @@ class HeardPeers {
     return [...this.topics.get(topic)?.values() ?? []].map(({ peerId }) => peerId)
   }
 
-  /** If the peer was heard of on the topic already, records this hearing and returns true. */
+  /**
+   * If the peer was heard of on the topic within HEARD_TTL_MS, records this
+   * hearing and returns true; an expired entry counts as new, so that its
+   * addresses are taken again.
+   */
   again (topic: string, id: string): boolean {
     const peers = this.topics.get(topic)
     const entry = peers?.get(id)
-    if (peers === undefined || entry === undefined) return false
+    if (peers === undefined || entry === undefined || entry.at < performance.now() - HEARD_TTL_MS) return false
     // Deleted and set again, to keep the order of last hearing.
     peers.delete(id)
     peers.set(id, { peerId: entry.peerId, at: performance.now() })
     return true
   }
 
-  /** Records the first hearing of a peer on the topic. */
+  /** Records the first hearing of a peer on the topic (or the first since its entry expired). */
   add (topic: string, peerId: PeerId): void {
     let peers = this.topics.get(topic)
     if (peers === undefined) this.topics.set(topic, peers = new Map())
-    peers.set(peerId.toString(), { peerId, at: performance.now() })
-    for (const id of peers.keys()) {
+    const id = peerId.toString()
+    // Deleted first, so that an expired entry set again moves to the newest end.
+    peers.delete(id)
+    peers.set(id, { peerId, at: performance.now() })
+    for (const oldest of peers.keys()) {
       if (peers.size <= MAX_HEARD) break
-      peers.delete(id)
+      peers.delete(oldest)
     }
   }
 

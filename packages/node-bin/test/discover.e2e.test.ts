@@ -210,17 +210,18 @@ test('a topic peers answer that comes after discover has replied serves the next
 // two connect, with no second discover. Before, the deadline aborted the dial,
 // and its work was lost at both ends.
 test('a dial that discover could not finish in time goes on after it replies', async () => {
-  const { first, members: [sleeper], subscribed } = await topicWithMembers('drowsy', ['sleeper'])
-  const { peerId } = sleeper as NodeProcess
+  const { first, members, subscribed } = await topicWithMembers('drowsy', ['sleeper'])
+  const sleeper = members[0] as NodeProcess
+  const { peerId } = sleeper
   const seeker = await start('drowsy-seeker', [first.addr])
   await seeker.waitFor((e) => e.type === 'peer_connected' && e.peerId === first.peerId, 'the seeker connected to the first node')
   try {
-    sleeper?.proc.kill('SIGSTOP')
+    sleeper.proc.kill('SIGSTOP')
     const reply = await seeker.ok({ type: 'discover', topic: 'drowsy', timeoutMs: 2_000 })
     assert.deepEqual(reply.peers, [peerId], 'a peer whose dial ran out of time is still reported')
     assert.equal(seeker.all('peer_connected').some((e) => e.peerId === peerId), false, 'not connected while it is frozen')
   } finally {
-    sleeper?.proc.kill('SIGCONT')
+    sleeper.proc.kill('SIGCONT')
   }
   await seeker.waitFor((e) => e.type === 'peer_connected' && e.peerId === peerId, 'the connection once the peer thaws')
   await subscribed
