@@ -64,13 +64,15 @@ export class TopicPeerExchange {
   /**
    * Asks each of `peers` for its peers on the topic; resolves, at the latest
    * when `signal` aborts, with the peers heard of on the topic (by these
-   * answers or by those of the last HEARD_TTL_MS), other than those asked and
-   * those in `known`.
+   * answers or by those of the last HEARD_TTL_MS), other than those in
+   * `known`. A peer asked is one of them when another answer lists it: a
+   * connected peer whose subscription gossipsub has not told (not yet, on a
+   * new connection, or never, on a relayed one) is asked as a peer off the
+   * topic, yet it is on it.
    */
   async ask (peers: PeerId[], topic: string, known: ReadonlySet<string>, signal: AbortSignal): Promise<PeerId[]> {
     await raceSignal(Promise.all(peers.map(async (peer) => { await this.question(peer, topic) })), signal).catch(() => {})
-    const skip = new Set([...peers.map(String), ...known])
-    return this.heard.on(topic).filter((peerId) => !skip.has(peerId.toString()))
+    return this.heard.on(topic).filter((peerId) => !known.has(peerId.toString()))
   }
 
   /** Drops a peer heard of on the topic, for instance because it could not be dialled. */

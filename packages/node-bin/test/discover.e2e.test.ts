@@ -80,6 +80,37 @@ test('discover reports every topic peer but connects to only 8 of them; send rea
   await notDialled.waitFor((e) => e.type === 'message' && e.from === seeker.peerId && e.data === 'found, not dialled', 'the message to a peer discover did not dial')
 })
 
+// Two plain libp2p peers run no gossipsub, so the node never hears their
+// subscriptions: as a peer on a relayed connection (where gossipsub does not
+// run) or one whose subscription has not come yet on a new connection. The
+// node asks both, as peers off the topic; one answer lists the other. That
+// peer is on the topic and is reported, although the node asked it too.
+test('discover reports a connected peer that an answer lists, though it asked that peer as one off the topic', async () => {
+  const node = await start('listener')
+  const answer = async (peer: Libp2p, peers: Array<{ id: string, addrs: string[] }>): Promise<void> => {
+    await peer.handle(TOPIC_PEERS_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      await lp.read()
+      await lp.write(new TextEncoder().encode(JSON.stringify({ peers })))
+      await stream.close()
+    })
+  }
+  const member = await rawPeer()
+  const teller = await rawPeer()
+  try {
+    await answer(member, [])
+    await answer(teller, [{ id: member.peerId.toString(), addrs: member.getMultiaddrs().map(String) }])
+    for (const peer of [member, teller]) {
+      await peer.dial(multiaddr(node.addr))
+      await node.waitFor((e) => e.type === 'peer_connected' && e.peerId === peer.peerId.toString(), 'a raw peer connected')
+    }
+    const reply = await node.ok({ type: 'discover', topic: 'unheard', timeoutMs: 3_000 })
+    assert.deepEqual(reply.peers, [member.peerId.toString()])
+  } finally {
+    await Promise.all([member.stop(), teller.stop()])
+  }
+})
+
 // A raw libp2p peer takes the node's question and never answers it. The
 // command still replies within its timeoutMs, with what it knew: before, it
 // waited the whole timeoutMs for the answer and then looked up the DHT.
