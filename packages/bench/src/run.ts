@@ -275,6 +275,7 @@ if (wanted('scale')) {
       record({ scenario: SCALE, metric: `N = ${n}: every node connected to the bootstrap node, from the first node's start`, impl, unit: 'ms', better: 'lower' }, result.bootstrapReachedMs)
       record({ scenario: SCALE, metric: `N = ${n}: all subscribed (each subscribe waits for its DHT advertisement)`, impl, unit: 'ms', better: 'lower' }, result.joinedMs)
       record({ scenario: SCALE, metric: `N = ${n}: everyone discovered everyone, from all subscribed`, impl, unit: 'ms', better: 'lower' }, result.discoveredMs)
+      record({ scenario: SCALE, metric: `N = ${n}: CPU time of all the sidecars while they discovered`, impl, unit: 's', better: 'lower', note: 'all cores, bootstrap included' }, result.discoveryCpuMs / 1000)
       record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p50`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.5))
       record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p99`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.99))
       record({ scenario: SCALE, metric: `N = ${n}: total RSS`, impl, unit: 'MiB', better: 'lower', note: 'N nodes + bootstrap' }, result.totalRss / MiB)

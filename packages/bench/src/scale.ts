@@ -3,7 +3,7 @@ import { P2PNode } from '@p2p-node/sdk'
 import type { MessageEvent, PeerConnectedEvent } from '@p2p-node/sdk'
 import { BINARY } from './host.js'
 import { now } from './host-protocol.js'
-import { rssOf } from './proc.js'
+import { cpuOf, rssOf } from './proc.js'
 
 export interface ScaleResult {
   /** From the first node's start until every node was connected to the bootstrap node, ms; Infinity if one was not by the end of discovery. */
@@ -14,6 +14,12 @@ export interface ScaleResult {
   discoveredMs: number
   /** Nodes whose discover listed every other node in time. */
   complete: number
+  /**
+   * CPU time all sidecars (the bootstrap node included) spent over the same
+   * span as discoveredMs, ms: on a machine this size the scenario either
+   * settles or stays saturated, and this tells which.
+   */
+  discoveryCpuMs: number
   /** Per publish: until the last of the other N − 1 nodes had it, ms. */
   allDeliveredMs: number[]
   /** RSS of every sidecar, the bootstrap node included, bytes. */
@@ -78,6 +84,8 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
     const joinedMs = now() - joining
 
     // Like the ten-node test, discovery is timed from the moment all are subscribed.
+    const allCpu = async (): Promise<number> => (await Promise.all([boot, ...nodes].map(async (node) => await cpuOf(node.pid as number)))).reduce((sum, ms) => sum + ms, 0)
+    const cpuBefore = await allCpu()
     const started = now()
     let complete = 0
     await Promise.all(nodes.map(async (node) => {
@@ -93,6 +101,7 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
       }
     }))
     const discoveredMs = complete === n ? now() - started : Number.POSITIVE_INFINITY
+    const discoveryCpuMs = await allCpu() - cpuBefore
     const allDeliveredMs: number[] = []
     let missing = 0
     for (let k = 0; k < publishes; k++) {
@@ -108,7 +117,7 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
     let totalRss = await rssOf(boot.pid as number)
     for (const node of nodes) totalRss += await rssOf(node.pid as number)
     const bootstrapReachedMs = reachedBootstrap.size === n ? Math.max(...reachedBootstrap.values()) : Number.POSITIVE_INFINITY
-    return { bootstrapReachedMs, joinedMs, discoveredMs, complete, allDeliveredMs, totalRss, expected: publishes * (n - 1), missing }
+    return { bootstrapReachedMs, joinedMs, discoveredMs, complete, discoveryCpuMs, allDeliveredMs, totalRss, expected: publishes * (n - 1), missing }
   } finally {
     await Promise.all([boot, ...nodes].map(async (node) => { await node.stop().catch(() => {}) }))
   }

@@ -25,6 +25,7 @@ test('pnpm bench --smoke measures every scenario side by side and writes the rep
       '| CPU per message, 1 KiB: sender, agent process (SDK) | sidecar | µs |', '| CPU per message, 1 KiB: all processes | sidecar | µs |', '| CPU per message, 1 KiB: all processes | in-process | µs |',
       '| request/reply round trip p50, 1 KiB | sidecar |', '| exec until ready, median (3 runs) | ./dist/p2p-node |', '| idle RSS (receiver), 4 s after connecting | sidecar |', '| N = 3: total RSS (N nodes + bootstrap) | sidecar |',
       '| N = 3: every node connected to the bootstrap node, from the first node\'s start | sidecar | ms |',
+      '| N = 3: CPU time of all the sidecars while they discovered (all cores, bootstrap included) | sidecar | s |',
       '| `peers` round trip p99 | no flood | ms |', '| `peers` round trip p99 | flood, 64 B frames | ms |', '| its streams reset by the sidecar | flood, 64 B frames |']) {
       const line = report.split('\n').find((l) => l.startsWith(row))
       assert.ok(line !== undefined, `no row ${row}`)
