@@ -27,6 +27,19 @@ async function rawPeer (): Promise<Libp2p> {
   return await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
 }
 
+/** One entry of a topic peers answer. */
+interface Told { id: string, addrs: string[] }
+
+/** Makes a plain peer answer each topic peers question with what `told` returns when the question comes. */
+async function answerTopicPeers (peer: Libp2p, told: () => Told[]): Promise<void> {
+  await peer.handle(TOPIC_PEERS_PROTOCOL, async (stream) => {
+    const lp = lpStream(stream)
+    await lp.read()
+    await lp.write(new TextEncoder().encode(JSON.stringify({ peers: told() })))
+    await stream.close()
+  })
+}
+
 /** Starts a DHT client node on 127.0.0.1 that knows the given bootstrap addresses. */
 async function start (label: string, bootstrap: string[] = [], extraArgs: string[] = []): Promise<NodeProcess> {
   const node = await NodeProcess.start(label, { args: ['--host', '127.0.0.1', '--dht-mode', 'client', ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : []), ...extraArgs] })
@@ -87,19 +100,11 @@ test('discover reports every topic peer but connects to only 8 of them; send rea
 // peer is on the topic and is reported, although the node asked it too.
 test('discover reports a connected peer that an answer lists, though it asked that peer as one off the topic', async () => {
   const node = await start('listener')
-  const answer = async (peer: Libp2p, peers: Array<{ id: string, addrs: string[] }>): Promise<void> => {
-    await peer.handle(TOPIC_PEERS_PROTOCOL, async (stream) => {
-      const lp = lpStream(stream)
-      await lp.read()
-      await lp.write(new TextEncoder().encode(JSON.stringify({ peers })))
-      await stream.close()
-    })
-  }
   const member = await rawPeer()
   const teller = await rawPeer()
   try {
-    await answer(member, [])
-    await answer(teller, [{ id: member.peerId.toString(), addrs: member.getMultiaddrs().map(String) }])
+    await answerTopicPeers(member, () => [])
+    await answerTopicPeers(teller, () => [{ id: member.peerId.toString(), addrs: member.getMultiaddrs().map(String) }])
     for (const peer of [member, teller]) {
       await peer.dial(multiaddr(node.addr))
       await node.waitFor((e) => e.type === 'peer_connected' && e.peerId === peer.peerId.toString(), 'a raw peer connected')
@@ -117,7 +122,7 @@ test('discover reports a connected peer that an answer lists, though it asked th
 test('discover replies within its timeoutMs when a connected peer never answers', async () => {
   const node = await start('asker')
   await node.ok({ type: 'subscribe', topic: 'quiet' }, 15_000)
-  const silent = await createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+  const silent = await rawPeer()
   const questions: unknown[] = []
   await silent.handle(TOPIC_PEERS_PROTOCOL, (stream) => { questions.push(stream) })
   try {
@@ -141,16 +146,13 @@ test('discover replies within its timeoutMs when a connected peer never answers'
 // found: a node that calls discover again and again asks 4, not all.
 test('discover asks beyond its first 4 peers only when they tell of a peer no earlier discover found', async () => {
   const node = await start('poller')
-  const told: Array<{ id: string, addrs: string[] }> = []
+  const told: Told[] = []
   let questions = 0
   const answering = await Promise.all(Array.from({ length: 6 }, async () => {
     const peer = await rawPeer()
-    await peer.handle(TOPIC_PEERS_PROTOCOL, async (stream) => {
-      const lp = lpStream(stream)
-      await lp.read()
+    await answerTopicPeers(peer, () => {
       questions++
-      await lp.write(new TextEncoder().encode(JSON.stringify({ peers: told })))
-      await stream.close()
+      return told
     })
     return peer
   }))
@@ -276,12 +278,7 @@ test('a discover right after another dials no more peers while the first one\'s 
     addrs: [`/ip4/127.0.0.1/tcp/${(server.address() as AddressInfo).port}`]
   })))
   const teller = await rawPeer()
-  await teller.handle(TOPIC_PEERS_PROTOCOL, async (stream) => {
-    const lp = lpStream(stream)
-    await lp.read()
-    await lp.write(new TextEncoder().encode(JSON.stringify({ peers: told })))
-    await stream.close()
-  })
+  await answerTopicPeers(teller, () => told)
   const dialled = (): number => holes.filter((hole) => hole.accepted > 0).length
   try {
     await teller.dial(multiaddr(node.addr))
