@@ -16,7 +16,7 @@ export interface ScaleResult {
   complete: number
   /**
    * CPU time all sidecars (the bootstrap node included) spent over the same
-   * span as discoveredMs, ms: on a machine this size the scenario either
+   * span as discoveredMs, ms: on a 2-core machine a 50-node run either
    * settles or stays saturated, and this tells which.
    */
   discoveryCpuMs: number

@@ -66,9 +66,9 @@ export class TopicPeerExchange {
    * when `signal` aborts, with the peers heard of on the topic (by these
    * answers or by those of the last HEARD_TTL_MS), other than those in
    * `known`. A peer asked is one of them when another answer lists it: a
-   * connected peer whose subscription gossipsub has not told (not yet, on a
-   * new connection, or never, on a relayed one) is asked as a peer off the
-   * topic, yet it is on it.
+   * connected peer whose subscription gossipsub has not passed on (not yet,
+   * on a new connection, or never, on a relayed one) is asked as a peer off
+   * the topic, yet it is on it.
    */
   async ask (peers: PeerId[], topic: string, known: ReadonlySet<string>, signal: AbortSignal): Promise<PeerId[]> {
     await raceSignal(Promise.all(peers.map(async (peer) => { await this.question(peer, topic) })), signal).catch(() => {})
