@@ -73,12 +73,9 @@ test('discover finds a topic peer through the topic peers it is connected to, wi
 // that first node only, until discover dials. It does not subscribe, like a
 // bootstrap node, yet knows every subscriber connected to it.
 test('discover reports every topic peer but connects to only 8 of them; send reaches one it did not dial', async () => {
-  const boot = await start('boot')
-  const members = await Promise.all(Array.from({ length: 12 }, async (_, i) => await start(`M${i}`, [boot.addr])))
-  const seeker = await start('seeker', [boot.addr])
-  // With no DHT server, each subscribe gives up advertising after 10 s and replies advertised: false.
-  await Promise.all(members.map(async (member) => await member.ok({ type: 'subscribe', topic: 'crowd' }, 15_000)))
-  await eventually(async () => (await boot.ok({ type: 'peers' })).peers.filter((p: any) => p.topics.includes('crowd')).length === members.length ? true : undefined, 'the first node sees the 12 subscriptions')
+  const { first, members, subscribed } = await topicWithMembers('crowd', Array.from({ length: 12 }, (_, i) => `M${i}`))
+  const seeker = await start('seeker', [first.addr])
+  await seeker.waitFor((e) => e.type === 'peer_connected' && e.peerId === first.peerId, 'the seeker connected to the first node')
 
   // The seeker does not subscribe: all it knows comes from the first node's answer.
   const found = await seeker.ok({ type: 'discover', topic: 'crowd', timeoutMs: 5_000 })
@@ -91,6 +88,7 @@ test('discover reports every topic peer but connects to only 8 of them; send rea
   const notDialled = members.find((member) => !connected.has(member.peerId)) as NodeProcess
   await seeker.ok({ type: 'send', peerId: notDialled.peerId, data: 'found, not dialled' })
   await notDialled.waitFor((e) => e.type === 'message' && e.from === seeker.peerId && e.data === 'found, not dialled', 'the message to a peer discover did not dial')
+  await subscribed
 })
 
 // Two plain libp2p peers run no gossipsub, so the node never hears their
