@@ -43,6 +43,32 @@ export function addOnlyConnectedContacts (node: Libp2pNode): void {
   }
 }
 
+/**
+ * Keeps kad-dht from pinging a peer it is connected to before taking it into
+ * the routing table. kad-dht pings every new contact first, and since only
+ * connected peers are offered (addOnlyConnectedContacts), every such ping
+ * went over a connection whose handshake and identify had just shown the
+ * peer alive and speaking the DHT protocol: two ping streams per connection
+ * between DHT servers, one from each end, and a peer that does not serve
+ * ping never joined the table at all. go-libp2p-kad-dht takes connected
+ * peers without a ping too. A peer reached only over a limited (relayed)
+ * connection, which the DHT does not use, is still pinged, and so are old
+ * contacts when a full bucket is offered a new one.
+ */
+export function trustConnectedContacts (node: Libp2pNode): void {
+  const table = (node.services.dht as unknown as { routingTable?: { kb?: { verify?: ContactCheck } } }).routingTable
+  const kb = table?.kb
+  const verify = kb?.verify
+  if (kb === undefined || typeof verify !== 'function') throw new Error('@libp2p/kad-dht no longer has routingTable.kb.verify: update trustConnectedContacts in src/dht.ts')
+  kb.verify = async (contact, options) => {
+    const direct = node.getConnections(contact.peerId).some((connection) => connection.limits === undefined)
+    return direct || await verify(contact, options)
+  }
+}
+
+/** How kad-dht's k-bucket checks a new contact (true: take it). */
+type ContactCheck = (contact: { peerId: PeerId }, options?: { signal?: AbortSignal }) => Promise<boolean>
+
 /** Resolves true when the routing table has (or gains) a peer, false after timeoutMs. */
 export async function dhtPeerAdded (table: ObservableRoutingTable, timeoutMs: number): Promise<boolean> {
   if (table.size > 0) return true

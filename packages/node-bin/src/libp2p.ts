@@ -19,7 +19,7 @@ import type { Identify } from '@libp2p/identify'
 import type { DhtMode } from './config.js'
 import { CONNECTION_PING_INTERVAL_MS, DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
 import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records.js'
-import { addOnlyConnectedContacts } from './dht.js'
+import { addOnlyConnectedContacts, trustConnectedContacts } from './dht.js'
 import { onePingPerPeer } from './ping-turns.js'
 
 export type Services = {
@@ -128,6 +128,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
     }
   }) as unknown as Libp2pNode
   addOnlyConnectedContacts(node)
+  trustConnectedContacts(node)
   onePingPerPeer(node.services.ping)
   return node
 }

@@ -5,10 +5,12 @@ import type { Ping } from '@libp2p/ping'
  * Makes the ping service ping each peer one call at a time. The ping spec
  * allows a dialer one outbound ping stream per peer, and libp2p refuses a
  * second ("Too many outbound protocol streams"). The service has more than
- * one caller: the `ping` command, and kad-dht, which pings every new contact
- * before it joins the routing table. Two `ping` commands at once, or one just
- * after a connection opened, failed with DIAL_FAILED. Now each call waits for
- * the one before it to the same peer (or until its own signal aborts).
+ * one caller: the `ping` command, and kad-dht, which pings a contact it has
+ * no direct connection to before it joins the routing table, and old contacts
+ * when a full bucket is offered a new one (dht.ts). Two `ping` commands at
+ * once, or one just after a connection opened, failed with DIAL_FAILED. Now
+ * each call waits for the one before it to the same peer (or until its own
+ * signal aborts).
  *
  * libp2p's connection monitor opens its own ping stream, without the service,
  * once a minute per connection; the service's maxOutboundStreams of 2

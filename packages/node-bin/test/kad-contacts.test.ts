@@ -1,6 +1,7 @@
 // addOnlyConnectedContacts (src/dht.ts): a peer that a DHT answer names joins
 // the routing table only once a connection to it is open; kad-dht alone would
-// dial it to ping it. Three real libp2p nodes in this process, on 127.0.0.1.
+// dial it to ping it. trustConnectedContacts: a connected peer joins without
+// being pinged. Real libp2p nodes in this process, on 127.0.0.1.
 import '../src/polyfill.js'
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -12,7 +13,7 @@ import type { Libp2pNode } from '../src/libp2p.js'
 /** The parts of kad-dht the test drives: where answers' peers arrive, and the routing table. */
 interface KadInternals {
   network: EventTarget
-  routingTable: {
+  routingTable: EventTarget & {
     find: (peer: PeerInfo['id']) => Promise<unknown>
     routingTableUpdateQueue: { onIdle: () => Promise<void> }
   }
@@ -58,4 +59,22 @@ test('a peer named in a DHT answer is not dialled, and joins the routing table o
   await a.dial(named.getMultiaddrs()[0]!)
   await told()
   assert.notEqual(await kad.routingTable.find(named.peerId), undefined, 'a connected peer named in an answer is not in the routing table')
+})
+
+test('a connected peer joins the routing table without being pinged first', async () => {
+  const [a, silent] = [await startNode(), await startNode()]
+  // A peer that serves no ping: a ping before the table takes it fails.
+  await silent.unhandle('/ipfs/ping/1.0.0')
+  const kad = a.services.dht as unknown as KadInternals
+  const added = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => { resolve(false) }, 10_000)
+    kad.routingTable.addEventListener('peer:add', (event) => {
+      if ((event as CustomEvent<PeerInfo['id']>).detail.equals(silent.peerId)) {
+        clearTimeout(timer)
+        resolve(true)
+      }
+    })
+  })
+  await a.dial(silent.getMultiaddrs()[0]!)
+  assert.ok(await added, 'a connected DHT peer that serves no ping did not join the routing table within 10 s')
 })
