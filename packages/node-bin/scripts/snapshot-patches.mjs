@@ -1,8 +1,9 @@
 // Source patches, applied while bundling, that let the whole node be evaluated
 // (and run once) inside `node --build-snapshot`, which the SEA's startup
 // snapshot is made with, that keep dead weight out of it, two that save
-// syscalls (TCP writes: tcpCorkPatch; terminal checks), and one that lets a
-// dial's last address use the dial's whole time limit. Each patch
+// syscalls (TCP writes: tcpCorkPatch; terminal checks), one that saves frames
+// (yamux window updates), and one that lets a dial's last address use the
+// dial's whole time limit. Each patch
 // names the dependency file it edits and must apply: a dependency upgrade that
 // moves the code fails the build here instead of producing an executable that
 // breaks at run time.
@@ -122,11 +123,32 @@ export const lastAddressPatch = {
 patches.push(lastAddressPatch)
 
 /**
+ * Speed: yamux answered every data frame it received with a window update
+ * frame, even one of a few bytes, so each small message cost a second frame,
+ * with its own encryption, back the other way. As go-yamux and rust-yamux do,
+ * an update now goes out once the data received since the last one reaches
+ * half the receive window (or when the update carries a flag: the stream's
+ * SYN or ACK). A sender runs out of window only when the receiver has taken a
+ * whole window since its last update, which is past that half, so the update
+ * still comes before any sender has to wait for it. Also applied to the
+ * benchmark's in-process reference.
+ */
+export const yamuxWindowPatch = {
+  file: /@libp2p[\\/]yamux[\\/]dist[\\/]src[\\/]stream\.js$/,
+  edits: [['        // determine the flags if any\n        const flags = this.getSendFlags();\n', `        const flags = this.getSendFlags();
+        if (flags === 0 && this.recvWindow - this.recvWindowCapacity < this.recvWindow / 2) {
+            return;
+        }
+`]]
+}
+patches.push(yamuxWindowPatch)
+
+/**
  * The patches the benchmark's in-process reference gets too, so that both
  * sides of the comparison run the same stack: the speed ones. lastAddressPatch
  * is left out: it changes dials only under load, and the reference dials once.
  */
-export const referencePatches = [tcpCorkPatch, loggerTtyPatch]
+export const referencePatches = [tcpCorkPatch, loggerTtyPatch, yamuxWindowPatch]
 
 /** Applies a patch's edits to a file's text; throws if one no longer applies. */
 export function applyPatch (patch, text, path) {

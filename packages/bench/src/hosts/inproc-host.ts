@@ -3,6 +3,8 @@
 // direct-message protocol (DirectMessaging), used in this process with no
 // sidecar in between. What the sidecar adds over this is its cost.
 import '../../../node-bin/src/polyfill.js'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, Stream } from '@libp2p/interface'
@@ -96,7 +98,7 @@ serveOps({
           while (running && stream.status === 'open') {
             const batch = messageFrame(frames++, body)
             for (let i = 1; i < 64; i++) batch.append(messageFrame(frames++, body))
-            if (!stream.send(batch)) await stream.onDrain({ signal: AbortSignal.timeout(10_000) })
+            if (!stream.send(batch)) await writeQueueEmptied(stream, 10_000)
             // Lets the reset (and the acks, unread) in between batches.
             await new Promise(setImmediate)
           }
@@ -138,3 +140,26 @@ serveOps({
     await node.stop()
   }
 })
+
+/**
+ * Resolves once everything written to the stream has gone out (or the stream
+ * closed); rejects after ms. Not stream.onDrain(): @libp2p/utils keeps the
+ * promise of the stream's first drain, so every later onDrain() resolves at
+ * once, and a writer that trusts it piles megabytes into its own write queue
+ * while the peer's window is closed (the rogue below then spent its time
+ * cutting up that queue, and wrote slower than the rate limit it is there to
+ * break).
+ */
+async function writeQueueEmptied (stream: Stream, ms: number): Promise<void> {
+  if (stream.writeBufferLength === 0) return
+  const stop = new AbortController()
+  try {
+    await Promise.race([
+      once(stream, 'idle', { signal: stop.signal }),
+      once(stream, 'close', { signal: stop.signal }),
+      sleep(ms, undefined, { signal: stop.signal }).then(() => { throw new Error(`the stream's write queue did not empty within ${ms} ms`) })
+    ])
+  } finally {
+    stop.abort()
+  }
+}
