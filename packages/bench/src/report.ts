@@ -5,6 +5,8 @@ import type { Figure, Target } from './stats.js'
 import { NODE22 } from './host.js'
 
 export interface RunInfo {
+  /** probeHostSpeed() at the start and at the end of the run, ms. */
+  hostSpeedMs: [number, number]
   smoke: boolean
   repeats: number
   startedAt: Date
@@ -27,6 +29,7 @@ export function renderReport (run: RunInfo, figures: Figure[], targets: Target[]
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- Runner: Node ${process.version}; hosts and the executable: Node ${execFileSync(NODE22, ['--version'], { encoding: 'utf8' }).trim()}`,
     `- Repeats per scenario: ${run.repeats}`,
+    `- Host speed: ${HOST_SPEED_TASK} took ${run.hostSpeedMs.map((ms) => `${ms.toFixed(0)} ms`).join(' at the start and ')} at the end of the run (best of 5). The machine is shared and its speed varies from day to day: compare runs by it.`,
     '',
     '## Targets',
     '',
@@ -46,4 +49,26 @@ export function renderReport (run: RunInfo, figures: Figure[], targets: Target[]
   }
   if (notes.length > 0) lines.push('## Notes', '', ...notes.map((note) => `- ${note}`), '')
   return lines.join('\n')
+}
+
+const HOST_SPEED_TASK = '200 000 JSON round trips of a small event in the runner'
+
+/**
+ * A fixed piece of CPU work of the kind the sidecar does most (JSON, small
+ * objects, garbage), timed in this process; the best of 5, ms. Figures of runs
+ * on a host that was slower that day can be told apart by it.
+ */
+export function probeHostSpeed (): number {
+  let best = Number.POSITIVE_INFINITY
+  for (let round = 0; round < 5; round++) {
+    const started = performance.now()
+    let sum = 0
+    for (let i = 0; i < 200_000; i++) {
+      const event = JSON.parse(JSON.stringify({ type: 'message', i, data: { text: `hello ${i}`, list: [1, 2, 3] } })) as { i: number }
+      sum += event.i
+    }
+    if (sum !== 199_999 * 100_000) throw new Error('the host speed probe computed a wrong sum')
+    best = Math.min(best, performance.now() - started)
+  }
+  return best
 }

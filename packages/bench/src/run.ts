@@ -14,7 +14,7 @@ import { now } from './host-protocol.js'
 import { cpuOf, privateOf, rssOf } from './proc.js'
 import { quantile, spread } from './stats.js'
 import type { Figure, Target } from './stats.js'
-import { renderReport } from './report.js'
+import { probeHostSpeed, renderReport } from './report.js'
 import { measureStartup } from './startup.js'
 import { DISCOVERY_LIMIT_MS, PRIORITISED_NICE, measureScale } from './scale.js'
 import { DEFAULT_MAX_MESSAGES_PER_SECOND } from '../../node-bin/src/constants.js'
@@ -247,6 +247,7 @@ function targets (): Target[] {
 }
 
 const startedAt = new Date()
+const hostSpeedAtStart = probeHostSpeed()
 log(`${smoke ? 'smoke' : 'full'} run, ${P.repeats} repeat(s); executable ${relative(REPO, BINARY)}, hosts on ${NODE22}`)
 for (let repeat = 0; repeat < P.repeats; repeat++) {
   // Alternate which implementation goes first, so that neither always gets the cooler machine.
@@ -290,6 +291,6 @@ if (wanted('flood')) for (let repeat = 0; repeat < P.repeats; repeat++) { log(`f
 const out = flags.out as string
 mkdirSync(dirname(out), { recursive: true })
 const command = `pnpm bench${smoke ? ' --smoke' : ''}${only === undefined ? '' : ` --only ${only.join(',')}`}`
-writeFileSync(out, renderReport({ smoke, repeats: P.repeats, startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, command }, figures, targets(), notes))
+writeFileSync(out, renderReport({ hostSpeedMs: [hostSpeedAtStart, probeHostSpeed()], smoke, repeats: P.repeats, startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, command }, figures, targets(), notes))
 log(`wrote ${relative(process.cwd(), out)}`)
 process.exitCode = failures.length > 0 ? 1 : 0

@@ -31,6 +31,7 @@ test('pnpm bench --smoke measures every scenario side by side and writes the rep
       assert.ok(line !== undefined, `no row ${row}`)
       assert.doesNotMatch(line, /n\/a/, `row without a figure: ${line}`)
     }
+    assert.match(report, /^- Host speed: .* took \d+ ms at the start and \d+ ms at the end of the run/m, 'no host speed line in the Machine section')
     const targets = report.split('\n').filter((l) => /\| (PASS|FAIL|NOT MEASURED) \|$/.test(l))
     assert.equal(targets.length, 10, 'one line per target')
     assert.ok(!targets.some((l) => l.endsWith('| NOT MEASURED |')), `a target was not measured:\n${targets.join('\n')}`)
