@@ -65,12 +65,14 @@ export const DIAL_TIMEOUT_MS = 10_000
  */
 export const BOOTSTRAP_DIAL_TIMEOUT_MS = 30_000
 /**
- * How often libp2p's connection monitor pings each connected peer (its default
- * is 10 s). Each ping opens a stream on both ends: 20 idle nodes, about 16
- * connections each, used 0.33 of this machine's 2 cores with 10 s pings and
- * 0.05 without them.
+ * How often each connection is pinged to measure its round-trip time
+ * (connection-pings.ts; libp2p's connection monitor pinged every 10 s). Each
+ * ping opens a stream on both ends: 20 idle nodes, about 16 connections each,
+ * used 0.33 of this machine's 2 cores with 10 s pings and 0.05 without them.
  */
 export const CONNECTION_PING_INTERVAL_MS = 60_000
+/** How long one of those pings may take, ms. */
+export const CONNECTION_PING_TIMEOUT_MS = 10_000
 /** discover: the default time limit of the whole command (its steps end at shares of it), ms. */
 export const DISCOVER_TIMEOUT_MS = 10_000
 /** subscribe: how long the command waits for its topic's advertisement in the DHT, ms. */

@@ -17,10 +17,11 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Identify } from '@libp2p/identify'
 import type { DhtMode } from './config.js'
-import { CONNECTION_PING_INTERVAL_MS, DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
+import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_TIMEOUT_MS, DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
 import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records.js'
 import { addOnlyConnectedContacts, trustConnectedContacts } from './dht.js'
 import { onePingPerPeer } from './ping-turns.js'
+import { ConnectionPings } from './connection-pings.js'
 
 export type Services = {
   identify: Identify
@@ -92,18 +93,15 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
       inboundConnectionThreshold: init.maxConnections,
       maxIncomingPendingConnections: Math.max(10, Math.ceil(init.maxConnections / 10))
     },
-    // A ping that waits behind megabytes of gossip on a busy connection is
-    // slow, not lost: aborting the connection then (libp2p's default) drops
-    // every message on it. Dead connections are still found by TCP and by
-    // yamux's keep-alive, and the ping times still feed `peers` latencyMs.
-    connectionMonitor: { abortConnectionOnPingFailure: false, pingInterval: CONNECTION_PING_INTERVAL_MS },
+    // Replaced by ConnectionPings (connection-pings.ts), which spreads the pings out.
+    connectionMonitor: { enabled: false },
     peerDiscovery,
     connectionGater: init.connectionGater,
     nodeInfo: { name: 'p2p-node', version: VERSION, userAgent: `p2p-node/${VERSION}` },
     services: {
       ...optional,
       identify: identify(),
-      // One stream of ours plus one of libp2p's connection monitor: see ping-turns.ts.
+      // One stream of the ping service plus one of ConnectionPings: see ping-turns.ts.
       ping: ping({ maxOutboundStreams: 2 }),
       pubsub: gossipsub({
         // The node's own messages are delivered to it too, only to keep them in its history.
@@ -130,5 +128,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
   addOnlyConnectedContacts(node)
   trustConnectedContacts(node)
   onePingPerPeer(node.services.ping)
+  const pings = new ConnectionPings(node, { intervalMs: CONNECTION_PING_INTERVAL_MS, timeoutMs: CONNECTION_PING_TIMEOUT_MS })
+  node.addEventListener('start', () => { pings.start() })
+  node.addEventListener('stop', () => { pings.stop() })
   return node
 }

@@ -12,9 +12,9 @@ import type { Ping } from '@libp2p/ping'
  * each call waits for the one before it to the same peer (or until its own
  * signal aborts).
  *
- * libp2p's connection monitor opens its own ping stream, without the service,
- * once a minute per connection; the service's maxOutboundStreams of 2
- * (libp2p.ts) leaves room for it. That is the most a listener accepts by the
+ * ConnectionPings (connection-pings.ts) opens its own ping stream, without the
+ * service, about once a minute per connection; the service's
+ * maxOutboundStreams of 2 (libp2p.ts) leaves room for it. That is the most a listener accepts by the
  * spec's recommendation.
  */
 export function onePingPerPeer (service: Ping): void {
