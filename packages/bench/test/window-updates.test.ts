@@ -26,5 +26,7 @@ test('with the patches, yamux sends no window update for 20 KB in 200 frames, an
   assert.ok(published.small.updates >= published.small.frames / 2, `@libp2p/yamux as published sent ${published.small.updates} window updates for ${published.small.frames} frames: it no longer updates per frame, so yamuxWindowPatch may be unneeded`)
   assert.equal(patched.small.updates, 0, `patched, the receiver sent ${patched.small.updates} window updates for ${patched.small.bytes} bytes in ${patched.small.frames} frames`)
   // The fixture fails unless all 2 MiB (eight initial windows) arrived, so updates kept the sender going.
-  assert.ok(patched.large.updates >= 1 && patched.large.updates <= 16, `patched, ${patched.large.bytes} bytes took ${patched.large.updates} window updates (expected 1 to 16: one per half window)`)
+  // At most one per half of the initial 256 KiB window (fewer once the window grows).
+  const most = Math.ceil(patched.large.bytes / (128 * 1024))
+  assert.ok(patched.large.updates >= 1 && patched.large.updates <= most, `patched, ${patched.large.bytes} bytes took ${patched.large.updates} window updates (expected 1 to ${most})`)
 })
