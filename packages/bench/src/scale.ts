@@ -2,7 +2,7 @@ import { setPriority } from 'node:os'
 import { P2PNode } from '@p2p-node/sdk'
 import type { MessageEvent, PeerConnectedEvent } from '@p2p-node/sdk'
 import { BINARY } from './host.js'
-import { now } from './host-protocol.js'
+import { now, untilSubscribers } from './host-protocol.js'
 import { cpuOf, rssOf } from './proc.js'
 
 export interface ScaleResult {
@@ -42,8 +42,8 @@ export const PRIORITISED_NICE = 10
 /**
  * N sidecars (SDK instances in this process) that know only a bootstrap node:
  * all subscribe; then each calls discover until it has found all the others; then
- * `publishes` messages from nodes in turn, each timed until every other node
- * received it. With `prioritiseBootstrap`, each of the N nodes is set to nice
+ * `publishes` messages from nodes in turn (each once its publisher has heard
+ * of a subscriber), each timed until every other node received it. With `prioritiseBootstrap`, each of the N nodes is set to nice
  * PRIORITISED_NICE as soon as it is ready (it starts at the bootstrap's
  * priority): on a machine this size, 50 nodes that start together leave the
  * one bootstrap they all need a fiftieth of the CPU.
@@ -105,10 +105,14 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
     const allDeliveredMs: number[] = []
     let missing = 0
     for (let k = 0; k < publishes; k++) {
+      const publisher = nodes[k % n] as P2PNode
+      // Discovery counts a peer once a discover lists it; its gossipsub subscription may reach the
+      // publisher a moment later, and a publish before that fails with NO_PEERS_SUBSCRIBED.
+      await untilSubscribers(async () => (await publisher.peers()).peers.filter((peer) => peer.topics.includes(TOPIC)).length, { topic: TOPIC, count: 1, timeoutMs: 10_000 })
       const times: number[] = []
       arrivals.set(k, times)
       const sentAt = now()
-      await (nodes[k % n] as P2PNode).publish(TOPIC, { k })
+      await publisher.publish(TOPIC, { k })
       const deadline = Date.now() + 10_000
       while (times.length < n - 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
       missing += n - 1 - times.length
