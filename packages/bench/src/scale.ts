@@ -106,8 +106,8 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
     let missing = 0
     for (let k = 0; k < publishes; k++) {
       const publisher = nodes[k % n] as P2PNode
-      // Discovery counts a peer once a discover lists it; its gossipsub subscription may reach the
-      // publisher a moment later, and a publish before that fails with NO_PEERS_SUBSCRIBED.
+      // A discover waits for a subscriber within its time limit; the publisher's last one may have
+      // run out of time first, and a publish before a subscription arrived fails with NO_PEERS_SUBSCRIBED.
       await untilSubscribers(async () => (await publisher.peers()).peers.filter((peer) => peer.topics.includes(TOPIC)).length, { topic: TOPIC, count: 1, timeoutMs: 10_000 })
       const times: number[] = []
       arrivals.set(k, times)

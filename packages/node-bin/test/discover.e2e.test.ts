@@ -114,6 +114,38 @@ test('discover reports a connected peer that an answer lists, though it asked th
   }
 })
 
+// B announces its subscription half a second after discover connected to it
+// (it subscribes late). The discover waits for the announcement, so that the
+// publish right after it finds B; before, the publish failed with
+// NO_PEERS_SUBSCRIBED.
+test('a publish right after discover finds the topic peer discover connected to, though that peer announced its subscription late', async () => {
+  const seeker = await start('seeker')
+  const late = await start('late')
+  const teller = await rawPeer()
+  try {
+    await answerTopicPeers(teller, () => [{ id: late.peerId, addrs: [late.addr] }])
+    await teller.dial(multiaddr(seeker.addr))
+    await seeker.waitFor((e) => e.type === 'peer_connected' && e.peerId === teller.peerId.toString(), 'the teller connected')
+    const subscribed = (async () => {
+      await late.waitFor((e) => e.type === 'peer_connected' && e.peerId === seeker.peerId, 'discover dialled the late subscriber')
+      // The stimulus, not a wait for an outcome: the subscription goes out half a second after the connection.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      // With no DHT server, the reply comes once the advertisement gives up, after 10 s.
+      return await late.ok({ type: 'subscribe', topic: 'late' }, 15_000)
+    })()
+    // Its DHT lookup (no server answers) runs until 70 % of the 10 s, the dial follows, and the
+    // subscription arrives half a second later, before the dials' deadline at 90 %.
+    const found = await seeker.ok({ type: 'discover', topic: 'late', timeoutMs: 10_000 }, 15_000)
+    assert.deepEqual(found.peers, [late.peerId])
+    const published = await seeker.request({ type: 'publish', topic: 'late', data: 'first' })
+    assert.equal(published.type, 'result', `publish right after discover: ${JSON.stringify(published)}`)
+    assert.equal(published.recipients, 1)
+    await subscribed
+  } finally {
+    await teller.stop()
+  }
+})
+
 // A raw libp2p peer takes the node's question and never answers it. The
 // command still replies within its timeoutMs, with what it knew: before, it
 // waited the whole timeoutMs for the answer and then looked up the DHT.

@@ -43,8 +43,11 @@ const DEADLINES = { ask: 0.4, lookup: 0.7, dial: 0.9 }
  *    can outlive its node, so a provider is reported only once dialled.
  *
  * It then dials told peers, at random, until TOPIC_CONNECTIONS_TARGET topic
- * peers are connected, emits peer_discovered once per peer and topic, and
- * returns every peer found (connected or not).
+ * peers are connected; if one is connected (directly: gossipsub does not run
+ * over a relay) but gossipsub has heard no subscriber yet, it waits for one
+ * until the dials' deadline, so that a publish right after finds it. Then it
+ * emits peer_discovered once per peer and topic, and returns every peer found
+ * (connected or not).
  */
 export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise<ResultFields<'discover'>> {
   const { node } = ctx
@@ -55,6 +58,7 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const found = new Map<string, PeerId>()
   const add = (peerId: PeerId): void => { if (!peerId.equals(node.peerId)) found.set(peerId.toString(), peerId) }
   const connected = (peerId: PeerId): boolean => node.getConnections(peerId).length > 0
+  const directlyConnected = (peerId: PeerId): boolean => node.getConnections(peerId).some((connection) => connection.limits === undefined)
   /**
    * A dial still under way at the command's deadline goes on in the
    * background, up to DIAL_TIMEOUT_MS: cut short, the work of its handshake
@@ -120,6 +124,9 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const wanted = Math.max(0, TOPIC_CONNECTIONS_TARGET - (found.size - unconnected.length))
   const dialled = await Promise.all(unconnected.slice(0, wanted).map(async (peerId) => await dial(peerId)))
   unconnected.slice(0, wanted).forEach((peerId, i) => { if (dialled[i] === 'unreachable') found.delete(peerId.toString()) })
+  // A publish right after needs gossipsub to have heard a subscriber, and a peer just connected
+  // announces its subscriptions a moment after the connection opens.
+  if ([...found.values()].some(directlyConnected)) await subscriberHeard(ctx, cmd.topic, signal)
 
   const peers: string[] = []
   for (const peerId of found.values()) {
@@ -130,6 +137,26 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
     }
   }
   return { topic: cmd.topic, peers }
+}
+
+/**
+ * Resolves once gossipsub knows a subscriber of the topic (at once if it does)
+ * or `signal` aborts: a peer that never announces one (no gossipsub, or a
+ * connection it does not run on) costs a discover the rest of its dials' time.
+ */
+async function subscriberHeard (ctx: NodeContext, topic: string, signal: AbortSignal): Promise<void> {
+  const { pubsub } = ctx.node.services
+  if (pubsub.getSubscribers(topic).length > 0 || signal.aborted) return
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      pubsub.removeEventListener('subscription-change', check)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const check = (): void => { if (pubsub.getSubscribers(topic).length > 0) done() }
+    pubsub.addEventListener('subscription-change', check)
+    signal.addEventListener('abort', done)
+  })
 }
 
 /** A copy of the items in random order. */
