@@ -43,10 +43,11 @@ export const PRIORITISED_NICE = 10
  * N sidecars (SDK instances in this process) that know only a bootstrap node:
  * all subscribe; then each calls discover until it has found all the others; then
  * `publishes` messages from nodes in turn (each once its publisher has heard
- * of a subscriber), each timed until every other node received it. With `prioritiseBootstrap`, each of the N nodes is set to nice
- * PRIORITISED_NICE as soon as it is ready (it starts at the bootstrap's
- * priority): on a machine this size, 50 nodes that start together leave the
- * one bootstrap they all need a fiftieth of the CPU.
+ * of a subscriber), each timed until every other node received it. With
+ * `prioritiseBootstrap`, each of the N nodes is set to nice PRIORITISED_NICE
+ * as soon as it is ready (it starts at the bootstrap's priority): on a machine
+ * this size, 50 nodes that start together leave the one bootstrap they all
+ * need a fiftieth of the CPU.
  */
 export async function measureScale (n: number, publishes: number, { prioritiseBootstrap = false } = {}): Promise<ScaleResult> {
   const options = { host: '127.0.0.1', binaryPath: BINARY, startTimeoutMs: 60_000, requestTimeoutMs: 60_000 }

@@ -61,8 +61,7 @@ export function trustConnectedContacts (node: Libp2pNode): void {
   const verify = kb?.verify
   if (kb === undefined || typeof verify !== 'function') throw new Error('@libp2p/kad-dht no longer has routingTable.kb.verify: update trustConnectedContacts in src/dht.ts')
   kb.verify = async (contact, options) => {
-    const direct = node.getConnections(contact.peerId).some((connection) => connection.limits === undefined)
-    return direct || await verify(contact, options)
+    return hasDirectConnection(node, contact.peerId) || await verify(contact, options)
   }
 }
 
@@ -94,6 +93,11 @@ export async function hasRoute (node: Libp2pNode, peerId: PeerId): Promise<boole
   if (node.getConnections(peerId).length > 0) return true
   const held = await node.peerStore.get(peerId).catch(() => undefined)
   return (held?.addresses.length ?? 0) > 0
+}
+
+/** True if this node has a connection to the peer that is not limited (relayed). */
+export function hasDirectConnection (node: Libp2pNode, peerId: PeerId): boolean {
+  return node.getConnections(peerId).some((connection) => connection.limits === undefined)
 }
 
 /** The address lookups each node has running, by peer. */

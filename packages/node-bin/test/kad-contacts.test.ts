@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerInfo } from '@libp2p/interface'
 import { createLibp2pNode } from '../src/libp2p.js'
+import { PING_PROTOCOL } from '../src/connection-pings.js'
 import type { Libp2pNode } from '../src/libp2p.js'
 
 /** The parts of kad-dht the test drives: where answers' peers arrive, and the routing table. */
@@ -64,7 +65,7 @@ test('a peer named in a DHT answer is not dialled, and joins the routing table o
 test('a connected peer joins the routing table without being pinged first', async () => {
   const [a, silent] = [await startNode(), await startNode()]
   // A peer that serves no ping: a ping before the table takes it fails.
-  await silent.unhandle('/ipfs/ping/1.0.0')
+  await silent.unhandle(PING_PROTOCOL)
   const kad = a.services.dht as unknown as KadInternals
   const added = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => { resolve(false) }, 10_000)

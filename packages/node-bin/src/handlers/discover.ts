@@ -3,6 +3,7 @@ import type { PeerId } from '@libp2p/interface'
 import { raceSignal } from 'race-signal'
 import { DIAL_TIMEOUT_MS, DISCOVER_TIMEOUT_MS } from '../constants.js'
 import { topicKey } from '../topics.js'
+import { hasDirectConnection } from '../dht.js'
 import type { NodeContext } from '../context.js'
 
 /** discover asks at most this many connected peers for their topic peers. */
@@ -58,7 +59,6 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   const found = new Map<string, PeerId>()
   const add = (peerId: PeerId): void => { if (!peerId.equals(node.peerId)) found.set(peerId.toString(), peerId) }
   const connected = (peerId: PeerId): boolean => node.getConnections(peerId).length > 0
-  const directlyConnected = (peerId: PeerId): boolean => node.getConnections(peerId).some((connection) => connection.limits === undefined)
   /**
    * A dial still under way at the command's deadline goes on in the
    * background, up to DIAL_TIMEOUT_MS: cut short, the work of its handshake
@@ -126,7 +126,7 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   unconnected.slice(0, wanted).forEach((peerId, i) => { if (dialled[i] === 'unreachable') found.delete(peerId.toString()) })
   // A publish right after needs gossipsub to have heard a subscriber, and a peer just connected
   // announces its subscriptions a moment after the connection opens.
-  if ([...found.values()].some(directlyConnected)) await subscriberHeard(ctx, cmd.topic, signal)
+  if ([...found.values()].some((peerId) => hasDirectConnection(node, peerId))) await subscriberHeard(ctx, cmd.topic, signal)
 
   const peers: string[] = []
   for (const peerId of found.values()) {
