@@ -2,11 +2,11 @@
 // (and run once) inside `node --build-snapshot`, which the SEA's startup
 // snapshot is made with, that keep dead weight out of it, two that save
 // syscalls (TCP writes: tcpCorkPatch; terminal checks), one that saves frames
-// (yamux window updates), and one that lets a dial's last address use the
-// dial's whole time limit. Each patch
-// names the dependency file it edits and must apply: a dependency upgrade that
-// moves the code fails the build here instead of producing an executable that
-// breaks at run time.
+// (yamux window updates), one that saves peer store writes (a stream's
+// protocol, recorded once per connection), and one that lets a dial's last
+// address use the dial's whole time limit. Each patch names the dependency
+// file it edits and must apply: a dependency upgrade that moves the code fails
+// the build here instead of producing an executable that breaks at run time.
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 
@@ -144,11 +144,29 @@ export const yamuxWindowPatch = {
 patches.push(yamuxWindowPatch)
 
 /**
+ * Speed: libp2p records in the peer store, for every stream it opens or
+ * accepts, that the peer speaks the stream's protocol: a merge into the peer
+ * store (a write lock, a decode and an encode of the peer's record) per
+ * stream, though after the first stream of a protocol on a connection there
+ * is nothing new to record. A DHT lookup opens a stream to every peer it
+ * asks, and a discover one per peer it asks. Now each connection records a
+ * protocol once, with its first stream.
+ */
+export const streamProtocolPatch = {
+  file: /libp2p[\\/]dist[\\/]src[\\/]connection\.js$/,
+  edits: [[/( +)(await this\.components\.peerStore\.merge\(this\.remotePeer, \{\n\s+protocols: \[muxedStream\.protocol\]\n\s+\}(?:, \{\n\s+signal\n\s+\})?\);)/g, `$1if (this.p2pNodeRecordedProtocols?.has(muxedStream.protocol) !== true) {
+$1$2
+$1    (this.p2pNodeRecordedProtocols ??= new Set()).add(muxedStream.protocol);
+$1}`]]
+}
+patches.push(streamProtocolPatch)
+
+/**
  * The patches the benchmark's in-process reference gets too, so that both
  * sides of the comparison run the same stack: the speed ones. lastAddressPatch
  * is left out: it changes dials only under load, and the reference dials once.
  */
-export const referencePatches = [tcpCorkPatch, loggerTtyPatch, yamuxWindowPatch]
+export const referencePatches = [tcpCorkPatch, loggerTtyPatch, yamuxWindowPatch, streamProtocolPatch]
 
 /** Applies a patch's edits to a file's text; throws if one no longer applies. */
 export function applyPatch (patch, text, path) {

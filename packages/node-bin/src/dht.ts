@@ -8,12 +8,12 @@ import type { Libp2pNode } from './libp2p.js'
 
 /**
  * The part of kad-dht's routing table we watch. The implementation emits
- * 'peer:add'; the package's public KadDHT type does not declare the table.
+ * 'peer:add' and 'peer:remove'; the package's public KadDHT type does not declare the table.
  */
 export interface ObservableRoutingTable {
   size: number
-  addEventListener: (type: 'peer:add', listener: () => void) => void
-  removeEventListener: (type: 'peer:add', listener: () => void) => void
+  addEventListener: (type: 'peer:add' | 'peer:remove', listener: (event: CustomEvent<PeerId>) => void) => void
+  removeEventListener: (type: 'peer:add' | 'peer:remove', listener: (event: CustomEvent<PeerId>) => void) => void
 }
 
 export function routingTable (node: Libp2pNode): ObservableRoutingTable {
@@ -38,8 +38,51 @@ export function addOnlyConnectedContacts (node: Libp2pNode): void {
   const offer = dht.onPeerConnect
   // kad-dht calls this.onPeerConnect both for peers that answers name and for peers that connect.
   if (typeof offer !== 'function') throw new Error('@libp2p/kad-dht no longer has onPeerConnect: update addOnlyConnectedContacts in src/dht.ts')
+  // Speed: a peer already in the table is not offered again. kad-dht would
+  // queue a job, hash the peer id and find it there; in a small network every
+  // answer names nearly every node, so that was about 20 jobs per answer.
+  const inTable = new Set<string>()
+  const table = routingTable(node)
+  table.addEventListener('peer:add', ({ detail }) => { inTable.add(detail.toString()) })
+  table.addEventListener('peer:remove', ({ detail }) => { inTable.delete(detail.toString()) })
+  node.addEventListener('stop', () => { inTable.clear() })
   dht.onPeerConnect = async (peer) => {
-    if (node.getConnections(peer.id).length > 0) await offer.call(dht, peer)
+    if (!inTable.has(peer.id.toString()) && node.getConnections(peer.id).length > 0) await offer.call(dht, peer)
+  }
+}
+
+/** How long a peer that DHT answers name is not passed on again with the same addresses, ms. */
+const NAMED_PEER_QUIET_MS = 60_000
+/** Most named peers remembered; the memory starts over when full. */
+const NAMED_PEERS_MAX = 4_096
+
+/**
+ * Speed: kad-dht passes each peer a DHT answer names to libp2p as a
+ * discovered peer, and libp2p merges its addresses into the peer store: a
+ * write lock, a decode and an encode of the peer's record, a new copy of its
+ * addresses, even when nothing changes. In a network of a few dozen nodes
+ * every answer names nearly every node, about 20 merges per answer and 400
+ * per lookup. A peer named again with the same addresses within
+ * NAMED_PEER_QUIET_MS is not passed on: they were stored then, and an
+ * address stays in the peer store for an hour after it was last seen.
+ */
+export function passOnNamedPeersOnce (node: Libp2pNode): void {
+  const dht = node.services.dht as unknown as { dispatchEvent?: (event: Event) => boolean }
+  const dispatch = dht.dispatchEvent
+  if (typeof dispatch !== 'function') throw new Error('@libp2p/kad-dht no longer has dispatchEvent: update passOnNamedPeersOnce in src/dht.ts')
+  const passed = new Map<string, { addrs: string, at: number }>()
+  dht.dispatchEvent = (event) => {
+    if (event.type === 'peer') {
+      const { id, multiaddrs } = (event as CustomEvent<PeerInfo>).detail
+      const key = id.toString()
+      const addrs = multiaddrs.map(String).join(' ')
+      const now = performance.now()
+      const last = passed.get(key)
+      if (last !== undefined && last.addrs === addrs && now - last.at < NAMED_PEER_QUIET_MS) return true
+      if (passed.size >= NAMED_PEERS_MAX) passed.clear()
+      passed.set(key, { addrs, at: now })
+    }
+    return dispatch.call(dht, event)
   }
 }
 

@@ -19,9 +19,10 @@ import type { Identify } from '@libp2p/identify'
 import type { DhtMode } from './config.js'
 import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_TIMEOUT_MS, DHT_PROTOCOL, RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, VERSION } from './constants.js'
 import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records.js'
-import { addOnlyConnectedContacts, trustConnectedContacts } from './dht.js'
+import { addOnlyConnectedContacts, passOnNamedPeersOnce, trustConnectedContacts } from './dht.js'
 import { onePingPerPeer } from './ping-turns.js'
 import { ConnectionPings } from './connection-pings.js'
+import { cachePeerInfo } from './peer-info-cache.js'
 
 export type Services = {
   identify: Identify
@@ -126,6 +127,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
     }
   }) as unknown as Libp2pNode
   addOnlyConnectedContacts(node)
+  passOnNamedPeersOnce(node)
+  cachePeerInfo(node)
   trustConnectedContacts(node)
   onePingPerPeer(node.services.ping)
   const pings = new ConnectionPings(node, { intervalMs: CONNECTION_PING_INTERVAL_MS, timeoutMs: CONNECTION_PING_TIMEOUT_MS })

@@ -1,13 +1,16 @@
 // addOnlyConnectedContacts (src/dht.ts): a peer that a DHT answer names joins
 // the routing table only once a connection to it is open; kad-dht alone would
 // dial it to ping it. trustConnectedContacts: a connected peer joins without
-// being pinged. Real libp2p nodes in this process, on 127.0.0.1.
-import '../src/polyfill.js'
-import { after, test } from 'node:test'
+// being pinged. A peer already in the table is not offered to it again, and
+// passOnNamedPeersOnce keeps a peer named again with the same addresses from
+// being merged into the peer store again. Real libp2p nodes in this process,
+// on 127.0.0.1.
+// First: it loads the polyfill libp2p needs on Node 20.
+import { startNode } from './helpers/libp2p-node.js'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerInfo } from '@libp2p/interface'
-import { createLibp2pNode } from '../src/libp2p.js'
+import { multiaddr } from '@multiformats/multiaddr'
 import { PING_PROTOCOL } from '../src/connection-pings.js'
 import type { Libp2pNode } from '../src/libp2p.js'
 
@@ -16,38 +19,22 @@ interface KadInternals {
   network: EventTarget
   routingTable: EventTarget & {
     find: (peer: PeerInfo['id']) => Promise<unknown>
+    queueRoutingTableUpdate: (peer: PeerInfo['id'], options?: unknown) => void
+    remove: (peer: PeerInfo['id']) => Promise<void>
     routingTableUpdateQueue: { onIdle: () => Promise<void> }
   }
 }
 
-const nodes: Libp2pNode[] = []
-after(async () => { await Promise.all(nodes.map(async (node) => { await node.stop() })) })
-
-async function startNode (): Promise<Libp2pNode> {
-  const node = await createLibp2pNode({
-    privateKey: await generateKeyPair('Ed25519'),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    bootstrapPeers: [],
-    dhtMode: 'server',
-    relayServer: false,
-    relay: false,
-    autonat: false,
-    dcutr: false,
-    mdns: false,
-    maxConnections: 50,
-    connectionGater: {}
-  })
-  nodes.push(node)
-  await node.start()
-  return node
+/** As kad-dht's network does for each peer in a FIND_NODE or GET_PROVIDERS answer. */
+function name (node: Libp2pNode, peer: PeerInfo): void {
+  (node.services.dht as unknown as KadInternals).network.dispatchEvent(new CustomEvent<PeerInfo>('peer', { detail: peer }))
 }
 
 test('a peer named in a DHT answer is not dialled, and joins the routing table once connected', async () => {
   const [a, named] = [await startNode(), await startNode()]
   const kad = a.services.dht as unknown as KadInternals
   const told = async (): Promise<void> => {
-    // As kad-dht's network does for each peer in a FIND_NODE or GET_PROVIDERS answer.
-    kad.network.dispatchEvent(new CustomEvent<PeerInfo>('peer', { detail: { id: named.peerId, multiaddrs: named.getMultiaddrs() } }))
+    name(a, { id: named.peerId, multiaddrs: named.getMultiaddrs() })
     // Any routing table update it started (kad-dht's own would dial and ping) has ended.
     await kad.routingTable.routingTableUpdateQueue.onIdle()
   }
@@ -79,3 +66,57 @@ test('a connected peer joins the routing table without being pinged first', asyn
   await a.dial(silent.getMultiaddrs()[0]!)
   assert.ok(await added, 'a connected DHT peer that serves no ping did not join the routing table within 10 s')
 })
+
+test('a peer in the routing table is not offered to it again when an answer names it', async () => {
+  const [a, named] = [await startNode(), await startNode()]
+  const kad = a.services.dht as unknown as KadInternals
+  const joined = new Promise<void>((resolve) => {
+    kad.routingTable.addEventListener('peer:add', (event) => { if ((event as CustomEvent<PeerInfo['id']>).detail.equals(named.peerId)) resolve() })
+  })
+  await a.dial(named.getMultiaddrs()[0]!)
+  await withTimeout(joined, 10_000, 'the connected DHT peer did not join the routing table within 10 s')
+  await kad.routingTable.routingTableUpdateQueue.onIdle()
+
+  const offered: string[] = []
+  const queue = kad.routingTable.queueRoutingTableUpdate
+  kad.routingTable.queueRoutingTableUpdate = (peer, options) => {
+    offered.push(peer.toString())
+    queue.call(kad.routingTable, peer, options)
+  }
+  name(a, { id: named.peerId, multiaddrs: named.getMultiaddrs() })
+  await kad.routingTable.routingTableUpdateQueue.onIdle()
+  assert.deepEqual(offered, [], 'a peer already in the routing table was offered to it again')
+  // The control: once out of the table, the connected peer is offered again.
+  await kad.routingTable.remove(named.peerId)
+  name(a, { id: named.peerId, multiaddrs: named.getMultiaddrs() })
+  await kad.routingTable.routingTableUpdateQueue.onIdle()
+  assert.deepEqual(offered, [named.peerId.toString()], 'a connected peer no longer in the routing table was not offered to it')
+})
+
+test('a peer named again with the same addresses is not merged into the peer store again; new addresses are', async () => {
+  const [a, named] = [await startNode(), await startNode()]
+  const merges: string[] = []
+  const merge = a.peerStore.merge
+  a.peerStore.merge = async (peerId, data, options) => {
+    if (peerId.equals(named.peerId)) merges.push((data.multiaddrs ?? []).map(String).join(' '))
+    return await merge.call(a.peerStore, peerId, data, options)
+  }
+  const addrs = named.getMultiaddrs()
+  name(a, { id: named.peerId, multiaddrs: addrs })
+  name(a, { id: named.peerId, multiaddrs: addrs })
+  name(a, { id: named.peerId, multiaddrs: [...addrs] })
+  assert.equal(merges.length, 1, `the same addresses were merged ${merges.length} times`)
+  const moved = multiaddr('/ip4/127.0.0.1/tcp/1')
+  name(a, { id: named.peerId, multiaddrs: [moved] })
+  assert.deepEqual(merges, [addrs.map(String).join(' '), moved.toString()], 'a peer named with new addresses was not merged')
+  assert.ok((await a.peerStore.get(named.peerId)).addresses.some(({ multiaddr }) => multiaddr.equals(moved)), 'the new address is not in the peer store')
+})
+
+async function withTimeout<T> (promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(message)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
