@@ -3,7 +3,7 @@
 // snapshot is made with, that keep dead weight out of it, two that save
 // syscalls (TCP writes: tcpCorkPatch; terminal checks), one that saves frames
 // (yamux window updates), one that saves peer store writes (a stream's
-// protocol, recorded once per connection), and one that lets a dial's last
+// protocol, recorded once per connection every 10 minutes), and one that lets a dial's last
 // address use the dial's whole time limit. Each patch names the dependency
 // file it edits and must apply: a dependency upgrade that moves the code fails
 // the build here instead of producing an executable that breaks at run time.
@@ -149,15 +149,24 @@ patches.push(yamuxWindowPatch)
  * store (a write lock, a decode and an encode of the peer's record) per
  * stream, though after the first stream of a protocol on a connection there
  * is nothing new to record. A DHT lookup opens a stream to every peer it
- * asks, and a discover one per peer it asks. Now each connection records a
- * protocol once, with its first stream.
+ * asks, and a discover one per peer it asks. Now a connection records a
+ * protocol with its first stream, and again only with a stream opened
+ * RECORD_AGAIN_MS or more later: each write also renews the peer's record,
+ * which the peer store drops 6 hours after its last write once no address
+ * of the peer is under an hour old.
  */
+const RECORD_AGAIN_MS = 600_000
+const recordOncePerInterval = (merge) => `            if (!(Date.now() - (this.p2pNodeRecordedProtocols?.get(muxedStream.protocol) ?? -Infinity) < ${RECORD_AGAIN_MS})) {
+                ${merge.trim().replace(/\n/g, '\n    ')}
+                (this.p2pNodeRecordedProtocols ??= new Map()).set(muxedStream.protocol, Date.now());
+            }
+`
+const outboundMerge = '            await this.components.peerStore.merge(this.remotePeer, {\n                protocols: [muxedStream.protocol]\n            });\n'
+const inboundMerge = '            await this.components.peerStore.merge(this.remotePeer, {\n                protocols: [muxedStream.protocol]\n            }, {\n                signal\n            });\n'
 export const streamProtocolPatch = {
   file: /libp2p[\\/]dist[\\/]src[\\/]connection\.js$/,
-  edits: [[/( +)(await this\.components\.peerStore\.merge\(this\.remotePeer, \{\n\s+protocols: \[muxedStream\.protocol\]\n\s+\}(?:, \{\n\s+signal\n\s+\})?\);)/g, `$1if (this.p2pNodeRecordedProtocols?.has(muxedStream.protocol) !== true) {
-$1$2
-$1    (this.p2pNodeRecordedProtocols ??= new Set()).add(muxedStream.protocol);
-$1}`]]
+  // One edit per site (newStream, onIncomingStream), so that each must apply.
+  edits: [[outboundMerge, recordOncePerInterval(outboundMerge)], [inboundMerge, recordOncePerInterval(inboundMerge)]]
 }
 patches.push(streamProtocolPatch)
 

@@ -45,6 +45,9 @@ export function addOnlyConnectedContacts (node: Libp2pNode): void {
   const table = routingTable(node)
   table.addEventListener('peer:add', ({ detail }) => { inTable.add(detail.toString()) })
   table.addEventListener('peer:remove', ({ detail }) => { inTable.delete(detail.toString()) })
+  // kad-dht takes a peer out of its bucket before 'peer:remove', which a failed
+  // peer store write can skip: a peer that reconnects is offered again.
+  node.addEventListener('peer:disconnect', ({ detail }) => { inTable.delete(detail.toString()) })
   node.addEventListener('stop', () => { inTable.clear() })
   dht.onPeerConnect = async (peer) => {
     if (!inTable.has(peer.id.toString()) && node.getConnections(peer.id).length > 0) await offer.call(dht, peer)
@@ -63,8 +66,9 @@ const NAMED_PEERS_MAX = 4_096
  * addresses, even when nothing changes. In a network of a few dozen nodes
  * every answer names nearly every node, about 20 merges per answer and 400
  * per lookup. A peer named again with the same addresses within
- * NAMED_PEER_QUIET_MS is not passed on: they were stored then, and an
- * address stays in the peer store for an hour after it was last seen.
+ * NAMED_PEER_QUIET_MS is not passed on: they were stored then, and merging
+ * them again would not even make them last longer (the peer store keeps the
+ * time an address was first seen).
  */
 export function passOnNamedPeersOnce (node: Libp2pNode): void {
   const dht = node.services.dht as unknown as { dispatchEvent?: (event: Event) => boolean }

@@ -15,7 +15,7 @@ const MAX_PEERS = 4_096
  * answering lookups (cpuprofile). An entry is dropped as soon as the peer
  * store says the peer changed ('peer:update') or forgets it (delete), and
  * after PEER_INFO_TTL_MS in any case, so that an address that expires in the
- * peer store (an hour after it was last seen) does not live on here.
+ * peer store (an hour after it was first seen) does not live on here.
  */
 export function cachePeerInfo (node: Libp2pNode): void {
   const store = node.peerStore

@@ -69,20 +69,9 @@ test('a connected peer joins the routing table without being pinged first', asyn
 
 test('a peer in the routing table is not offered to it again when an answer names it', async () => {
   const [a, named] = [await startNode(), await startNode()]
-  const kad = a.services.dht as unknown as KadInternals
-  const joined = new Promise<void>((resolve) => {
-    kad.routingTable.addEventListener('peer:add', (event) => { if ((event as CustomEvent<PeerInfo['id']>).detail.equals(named.peerId)) resolve() })
-  })
-  await a.dial(named.getMultiaddrs()[0]!)
-  await withTimeout(joined, 10_000, 'the connected DHT peer did not join the routing table within 10 s')
-  await kad.routingTable.routingTableUpdateQueue.onIdle()
+  const kad = await joinTable(a, named)
 
-  const offered: string[] = []
-  const queue = kad.routingTable.queueRoutingTableUpdate
-  kad.routingTable.queueRoutingTableUpdate = (peer, options) => {
-    offered.push(peer.toString())
-    queue.call(kad.routingTable, peer, options)
-  }
+  const offered = watchOffers(kad)
   name(a, { id: named.peerId, multiaddrs: named.getMultiaddrs() })
   await kad.routingTable.routingTableUpdateQueue.onIdle()
   assert.deepEqual(offered, [], 'a peer already in the routing table was offered to it again')
@@ -91,6 +80,18 @@ test('a peer in the routing table is not offered to it again when an answer name
   name(a, { id: named.peerId, multiaddrs: named.getMultiaddrs() })
   await kad.routingTable.routingTableUpdateQueue.onIdle()
   assert.deepEqual(offered, [named.peerId.toString()], 'a connected peer no longer in the routing table was not offered to it')
+})
+
+test('a peer in the routing table that disconnects is offered to it again once it reconnects', async () => {
+  const [a, named] = [await startNode(), await startNode()]
+  const kad = await joinTable(a, named)
+  await a.hangUp(named.peerId)
+
+  const offered = watchOffers(kad)
+  await a.dial(named.getMultiaddrs()[0]!)
+  name(a, { id: named.peerId, multiaddrs: named.getMultiaddrs() })
+  await kad.routingTable.routingTableUpdateQueue.onIdle()
+  assert.ok(offered.includes(named.peerId.toString()), 'a peer that reconnected was not offered to the routing table')
 })
 
 test('a peer named again with the same addresses is not merged into the peer store again; new addresses are', async () => {
@@ -111,6 +112,29 @@ test('a peer named again with the same addresses is not merged into the peer sto
   assert.deepEqual(merges, [addrs.map(String).join(' '), moved.toString()], 'a peer named with new addresses was not merged')
   assert.ok((await a.peerStore.get(named.peerId)).addresses.some(({ multiaddr }) => multiaddr.equals(moved)), 'the new address is not in the peer store')
 })
+
+/** Connects `a` to `peer` and resolves, with a's kad-dht, once `peer` is in a's routing table. */
+async function joinTable (a: Libp2pNode, peer: Libp2pNode): Promise<KadInternals> {
+  const kad = a.services.dht as unknown as KadInternals
+  const joined = new Promise<void>((resolve) => {
+    kad.routingTable.addEventListener('peer:add', (event) => { if ((event as CustomEvent<PeerInfo['id']>).detail.equals(peer.peerId)) resolve() })
+  })
+  await a.dial(peer.getMultiaddrs()[0]!)
+  await withTimeout(joined, 10_000, 'the connected DHT peer did not join the routing table within 10 s')
+  await kad.routingTable.routingTableUpdateQueue.onIdle()
+  return kad
+}
+
+/** The peers offered to the routing table from now on (kad-dht queues an update for each). */
+function watchOffers (kad: KadInternals): string[] {
+  const offered: string[] = []
+  const queue = kad.routingTable.queueRoutingTableUpdate
+  kad.routingTable.queueRoutingTableUpdate = (peer, options) => {
+    offered.push(peer.toString())
+    queue.call(kad.routingTable, peer, options)
+  }
+  return offered
+}
 
 async function withTimeout<T> (promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
