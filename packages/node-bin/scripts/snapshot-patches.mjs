@@ -3,10 +3,11 @@
 // snapshot is made with, that keep dead weight out of it, two that save
 // syscalls (TCP writes: tcpCorkPatch; terminal checks), one that saves frames
 // (yamux window updates), one that saves peer store writes (a stream's
-// protocol, recorded once per connection every 10 minutes), and one that lets a dial's last
-// address use the dial's whole time limit. Each patch names the dependency
-// file it edits and must apply: a dependency upgrade that moves the code fails
-// the build here instead of producing an executable that breaks at run time.
+// protocol, recorded once per connection every 10 minutes), and one that lets
+// a dial's last address use the dial's whole time limit. Each patch names the
+// dependency file it edits and must apply: a dependency upgrade that moves the
+// code fails the build here instead of producing an executable that breaks at
+// run time.
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 

@@ -8,7 +8,8 @@ import type { Libp2pNode } from './libp2p.js'
 
 /**
  * The part of kad-dht's routing table we watch. The implementation emits
- * 'peer:add' and 'peer:remove'; the package's public KadDHT type does not declare the table.
+ * 'peer:add' and 'peer:remove'; the package's public KadDHT type does not
+ * declare the table.
  */
 export interface ObservableRoutingTable {
   size: number
