@@ -157,10 +157,9 @@ patches.push(yamuxWindowPatch)
  * of the peer is under an hour old.
  */
 const RECORD_AGAIN_MS = 600_000
-const recordOncePerInterval = (merge) => `            if (!(Date.now() - (this.p2pNodeRecordedProtocols?.get(muxedStream.protocol) ?? -Infinity) < ${RECORD_AGAIN_MS})) {
-                ${merge.trim().replace(/\n/g, '\n    ')}
-                (this.p2pNodeRecordedProtocols ??= new Map()).set(muxedStream.protocol, Date.now());
-            }
+const recordOncePerInterval = (merge) => `if (!(Date.now() - (this.p2pNodeRecordedProtocols?.get(muxedStream.protocol) ?? -Infinity) < ${RECORD_AGAIN_MS})) {
+${merge}(this.p2pNodeRecordedProtocols ??= new Map()).set(muxedStream.protocol, Date.now());
+}
 `
 const outboundMerge = '            await this.components.peerStore.merge(this.remotePeer, {\n                protocols: [muxedStream.protocol]\n            });\n'
 const inboundMerge = '            await this.components.peerStore.merge(this.remotePeer, {\n                protocols: [muxedStream.protocol]\n            }, {\n                signal\n            });\n'

@@ -49,7 +49,6 @@ export function addOnlyConnectedContacts (node: Libp2pNode): void {
   // kad-dht takes a peer out of its bucket before 'peer:remove', which a failed
   // peer store write can skip: a peer that reconnects is offered again.
   node.addEventListener('peer:disconnect', ({ detail }) => { inTable.delete(detail.toString()) })
-  node.addEventListener('stop', () => { inTable.clear() })
   dht.onPeerConnect = async (peer) => {
     if (!inTable.has(peer.id.toString()) && node.getConnections(peer.id).length > 0) await offer.call(dht, peer)
   }

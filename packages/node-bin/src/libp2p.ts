@@ -128,8 +128,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
   }) as unknown as Libp2pNode
   addOnlyConnectedContacts(node)
   passOnNamedPeersOnce(node)
-  cachePeerInfo(node)
   trustConnectedContacts(node)
+  cachePeerInfo(node)
   onePingPerPeer(node.services.ping)
   const pings = new ConnectionPings(node, { intervalMs: CONNECTION_PING_INTERVAL_MS, timeoutMs: CONNECTION_PING_TIMEOUT_MS })
   node.addEventListener('start', () => { pings.start() })

@@ -11,6 +11,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { PeerInfo } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import { raceSignal } from 'race-signal'
 import { PING_PROTOCOL } from '../src/connection-pings.js'
 import type { Libp2pNode } from '../src/libp2p.js'
 
@@ -53,18 +54,7 @@ test('a connected peer joins the routing table without being pinged first', asyn
   const [a, silent] = [await startNode(), await startNode()]
   // A peer that serves no ping: a ping before the table takes it fails.
   await silent.unhandle(PING_PROTOCOL)
-  const kad = a.services.dht as unknown as KadInternals
-  const added = new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => { resolve(false) }, 10_000)
-    kad.routingTable.addEventListener('peer:add', (event) => {
-      if ((event as CustomEvent<PeerInfo['id']>).detail.equals(silent.peerId)) {
-        clearTimeout(timer)
-        resolve(true)
-      }
-    })
-  })
-  await a.dial(silent.getMultiaddrs()[0]!)
-  assert.ok(await added, 'a connected DHT peer that serves no ping did not join the routing table within 10 s')
+  await joinTable(a, silent, 'a connected DHT peer that serves no ping did not join the routing table within 10 s')
 })
 
 test('a peer in the routing table is not offered to it again when an answer names it', async () => {
@@ -113,14 +103,14 @@ test('a peer named again with the same addresses is not merged into the peer sto
   assert.ok((await a.peerStore.get(named.peerId)).addresses.some(({ multiaddr }) => multiaddr.equals(moved)), 'the new address is not in the peer store')
 })
 
-/** Connects `a` to `peer` and resolves, with a's kad-dht, once `peer` is in a's routing table. */
-async function joinTable (a: Libp2pNode, peer: Libp2pNode): Promise<KadInternals> {
+/** Connects `a` to `peer` and resolves, with a's kad-dht, once `peer` is in a's routing table; fails with `message` after 10 s. */
+async function joinTable (a: Libp2pNode, peer: Libp2pNode, message = 'the connected DHT peer did not join the routing table within 10 s'): Promise<KadInternals> {
   const kad = a.services.dht as unknown as KadInternals
   const joined = new Promise<void>((resolve) => {
     kad.routingTable.addEventListener('peer:add', (event) => { if ((event as CustomEvent<PeerInfo['id']>).detail.equals(peer.peerId)) resolve() })
   })
   await a.dial(peer.getMultiaddrs()[0]!)
-  await withTimeout(joined, 10_000, 'the connected DHT peer did not join the routing table within 10 s')
+  await raceSignal(joined, AbortSignal.timeout(10_000), { translateError: () => new Error(message) })
   await kad.routingTable.routingTableUpdateQueue.onIdle()
   return kad
 }
@@ -134,13 +124,4 @@ function watchOffers (kad: KadInternals): string[] {
     queue.call(kad.routingTable, peer, options)
   }
   return offered
-}
-
-async function withTimeout<T> (promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(message)) }, ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
 }
