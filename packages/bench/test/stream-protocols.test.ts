@@ -6,20 +6,11 @@
 // as published and once patched.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
-import { join } from 'node:path'
-import { NODE22, REPO } from '../src/host.js'
-
-const here = import.meta.dirname
+import { runPatchFixture } from './helpers/patch-fixture.js'
 
 interface Run { streams: number, dialler: number, listener: number }
 
-async function merges (patched: boolean): Promise<Run> {
-  const patches = patched ? ['--import', join(here, '..', 'src', 'hosts', 'stack-patches.mjs')] : []
-  const { stdout } = await promisify(execFile)(NODE22, ['--import', 'tsx', ...patches, join(here, 'fixtures', 'stream-protocols.ts')], { cwd: REPO, timeout: 60_000 })
-  return JSON.parse(stdout.trim().split('\n').at(-1) as string)
-}
+const merges = async (patched: boolean): Promise<Run> => await runPatchFixture('stream-protocols', patched)
 
 test('with the patches, ten streams of one protocol on one connection record it in the peer store once at each end', async () => {
   const [published, patched] = await Promise.all([merges(false), merges(true)])

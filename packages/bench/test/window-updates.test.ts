@@ -5,20 +5,11 @@
 // (the hosts' Node 22), once as published and once patched.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
-import { join } from 'node:path'
-import { NODE22, REPO } from '../src/host.js'
-
-const here = import.meta.dirname
+import { runPatchFixture } from './helpers/patch-fixture.js'
 
 interface Run { frames: number, bytes: number, updates: number }
 
-async function windowUpdates (patched: boolean): Promise<{ small: Run, large: Run }> {
-  const patches = patched ? ['--import', join(here, '..', 'src', 'hosts', 'stack-patches.mjs')] : []
-  const { stdout } = await promisify(execFile)(NODE22, ['--import', 'tsx', ...patches, join(here, 'fixtures', 'window-updates.ts')], { cwd: REPO, timeout: 60_000 })
-  return JSON.parse(stdout.trim().split('\n').at(-1) as string)
-}
+const windowUpdates = async (patched: boolean): Promise<{ small: Run, large: Run }> => await runPatchFixture('window-updates', patched)
 
 test('with the patches, yamux sends no window update for 20 KB in 200 frames, and a few for 2 MiB, which all arrives', async () => {
   const [published, patched] = await Promise.all([windowUpdates(false), windowUpdates(true)])

@@ -1,6 +1,4 @@
 import type { PrivateKey } from '@libp2p/interface'
-import type { Queue } from '@libp2p/utils'
-import type { PublishResult } from '@libp2p/gossipsub'
 import type { Libp2pNode } from './libp2p.js'
 import type { Names } from './names.js'
 import type { BanList } from './bans.js'
@@ -10,6 +8,7 @@ import type { TopicPeerExchange } from './topic-peers.js'
 import type { TopicAdvertiser, TopicDirectory } from './topics.js'
 import type { NodeConfig } from './config.js'
 import type { EventSink, Logger } from './output.js'
+import type { Limiter } from './limiter.js'
 
 /** What a command handler may use. Handlers never touch stdin or stdout. */
 export interface NodeContext {
@@ -29,7 +28,7 @@ export interface NodeContext {
    * and keep-alive pings to time out, and the connections that drop lose the
    * messages on them; queued, they pace the burst instead.
    */
-  publishing: Queue<PublishResult>
+  publishing: Limiter
   config: NodeConfig
   /** Emits events that answer no command (peer_discovered, …). */
   events: EventSink

@@ -21,8 +21,7 @@ import { HistoryStore } from './history/store.js'
 import { HistoryService } from './history/service.js'
 import { peerIdString } from './history/message.js'
 import { TopicPeerExchange } from './topic-peers.js'
-import { Queue } from '@libp2p/utils'
-import type { PublishResult } from '@libp2p/gossipsub'
+import { Limiter } from './limiter.js'
 import type { NodeContext } from './context.js'
 import type { Handler } from './handlers/index.js'
 
@@ -136,7 +135,7 @@ export async function main (init: MainInit): Promise<number> {
 
   const topics = new TopicDirectory(node, node.services.pubsub)
   const advertiser = new TopicAdvertiser(node, log.child('dht'), { replyMs: PROVIDE_REPLY_MS, attemptMs: PROVIDE_ATTEMPT_MS }, config.bootstrapPeers.length > 0)
-  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, history, topics, topicPeers, advertiser, publishing: new Queue<PublishResult>({ concurrency: PUBLISH_CONCURRENCY }), config, events: writer, log, stop }
+  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, history, topics, topicPeers, advertiser, publishing: new Limiter(PUBLISH_CONCURRENCY), config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
   node.addEventListener('peer:disconnect', (event) => { writer.emit({ type: 'peer_disconnected', peerId: event.detail.toString() }) })

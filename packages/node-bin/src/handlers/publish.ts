@@ -17,7 +17,7 @@ export async function publish (ctx: NodeContext, cmd: PublishCommand, line: stri
   if (pubsub.getSubscribers(cmd.topic).length === 0) throw refused()
   try {
     const payload = payloadOf(cmd.data, line)
-    const { recipients } = await ctx.publishing.add(async () => await pubsub.publish(cmd.topic, payload))
+    const { recipients } = await ctx.publishing.run(async () => await pubsub.publish(cmd.topic, payload))
     return { topic: cmd.topic, recipients: recipients.filter((peer) => !peer.equals(ctx.node.peerId)).length }
   } catch (err) {
     if ((err as Error).message === 'PublishError.NoPeersSubscribedToTopic') throw refused()
