@@ -4,15 +4,17 @@
 //      Single Executable Application blob holding a V8 startup snapshot: the
 //      bundle evaluated, and one node started and stopped (src/warm-up.ts), so
 //      the executable starts with all of that done and compiled;
-//   3. a stripped copy of that same binary gets the blob injected by postject.
+//   3. the blob loses Node's code cache for its built-in modules (scripts/sea-blob.mjs);
+//   4. a stripped copy of that same binary gets the blob injected by postject.
 // The result runs alone, on a machine without Node.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { snapshotPatches } from './snapshot-patches.mjs'
+import { withoutBuiltinCodeCache } from './sea-blob.mjs'
 
 const require = createRequire(import.meta.url)
 const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -92,6 +94,9 @@ try {
   process.stderr.write(String(err.stderr ?? '') + String(err.stdout ?? ''))
   throw new Error('making the SEA blob (startup snapshot) failed')
 }
+const { blob: stripped, leftOut } = withoutBuiltinCodeCache(readFileSync(blob), bundle)
+writeFileSync(blob, stripped)
+step(`SEA blob ${mib(blob)} (Node's code cache for its built-in modules, ${(leftOut / 1024 / 1024).toFixed(1)} MiB, left out: scripts/sea-blob.mjs)`)
 
 rmSync(exe, { force: true })
 copyFileSync(seaNode, exe)
