@@ -3,13 +3,13 @@
 //
 // `node --experimental-sea-config` with useSnapshot builds the snapshot with
 // that code cache and offers no setting to leave it out. Every start of the
-// executable copies the whole snapshot into memory, and
-// the cache was 3.3 MiB of the 10.4 MiB blob. It only serves Node's modules
-// compiled after the start, and the warm-up (src/warm-up.ts) already loaded
-// the ones a node uses into the snapshot; one loaded later compiles from its
-// source. Without the cache, measured on this 2-core machine: ready in
-// 160-162 ms instead of 173-175 (medians of 30 interleaved starts, twice), an
-// idle node's RSS 63.2 MB instead of 69.8.
+// executable copies the whole snapshot into memory, and the cache was 3.3 MiB
+// of the 10.4 MiB blob. It only serves Node's modules compiled after the
+// start, and the warm-up (src/warm-up.ts) already loaded the ones a node uses
+// into the snapshot; one loaded later compiles from its source. Without the
+// cache, measured on this 2-core machine: ready in 160-162 ms instead of
+// 173-175 (medians of 30 interleaved starts, twice), an idle node's RSS 63.2
+// MB instead of 69.8.
 //
 // The layouts are those of the Node version build-exe.mjs pins (22.23.3):
 // - the blob (src/node_sea.cc, SeaSerializer): magic (u32), flags (u32), how
