@@ -2,38 +2,84 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { BINARY, NODE22, REPO } from './host.js'
 
-/** ms from spawn until the `ready` line is on stdout; the node is then stopped with SIGTERM. */
-async function timeToReady (command: string, args: string[]): Promise<number> {
+/** A started child: ms from spawn until its `ready` line, and then until its `connect` to `peer` answered (if a peer is given). */
+interface Startup { readyMs: number, connectedMs?: number }
+
+/**
+ * Spawns the node, times it until its `ready` line on stdout and, given a
+ * peer address, until its answer to a `connect` to that peer sent right after
+ * ready; then stops it with SIGTERM.
+ */
+async function timeStartup (command: string, args: string[], peer?: string): Promise<Startup> {
   const started = performance.now()
   const child = spawn(command, [...args, '--host', '127.0.0.1'], { stdio: ['pipe', 'pipe', 'ignore'] })
   const exited = new Promise((resolve) => child.once('exit', resolve))
+  let timer: NodeJS.Timeout | undefined
   try {
-    return await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`${command} was not ready within 20 s`)) }, 20_000)
+    return await new Promise<Startup>((resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`${command} was not ready${peer === undefined ? '' : ' and connected'} within 20 s`)) }, 20_000)
       let text = ''
+      let readyMs: number | undefined
       child.stdout.on('data', (chunk: Buffer) => {
         text += chunk.toString()
-        if (!text.includes('\n')) return
-        clearTimeout(timer)
-        if (text.startsWith('{"type":"ready"')) resolve(performance.now() - started)
-        else reject(new Error(`first line was not ready: ${text.split('\n')[0]}`))
+        const lines = text.split('\n')
+        text = lines.pop() as string
+        for (const line of lines) {
+          if (readyMs === undefined) {
+            if (!line.startsWith('{"type":"ready"')) return reject(new Error(`first line was not ready: ${line}`))
+            readyMs = performance.now() - started
+            if (peer === undefined) return resolve({ readyMs })
+            child.stdin.write(`${JSON.stringify({ type: 'connect', id: 'bench', bootstrapPeers: [peer] })}\n`)
+          } else if (line.includes('"id":"bench"')) {
+            if (!line.startsWith('{"type":"result"')) return reject(new Error(`connect failed: ${line}`))
+            resolve({ readyMs, connectedMs: performance.now() - started })
+          }
+        }
       })
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${command} exited with ${code} before ready`)) })
+      child.once('exit', (code) => { reject(new Error(`${command} exited with ${code} before ready${peer === undefined ? '' : ' and connected'}`)) })
     })
   } finally {
+    clearTimeout(timer)
     child.kill('SIGTERM')
     await exited
   }
 }
 
-/** Startup of the executable and of Node 22 running the same bundled JavaScript, `runs` times each, interleaved. */
-export async function measureStartup (runs: number): Promise<Record<string, number[]>> {
-  const exe: number[] = []
-  const bundled: number[] = []
-  for (let i = 0; i < runs; i++) {
-    exe.push(await timeToReady(BINARY, []))
-    // With the V8 flags built into the executable (execArgv in packages/node-bin/scripts/build-exe.mjs).
-    bundled.push(await timeToReady(NODE22, ['--single-threaded', '--max-semi-space-size=4', '--expose-gc', join(REPO, 'dist', 'p2p-node.cjs')]))
+/**
+ * Startup of the executable and of Node 22 running the same bundled
+ * JavaScript, `runs` times each, interleaved: until ready, and until connected
+ * to a node already running (the executable, started once for this).
+ */
+export async function measureStartup (runs: number): Promise<{ ready: Record<string, number[]>, connected: Record<string, number[]> }> {
+  const peer = spawn(BINARY, ['--host', '127.0.0.1'], { stdio: ['pipe', 'pipe', 'ignore'] })
+  const peerExited = new Promise((resolve) => peer.once('exit', resolve))
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error('the peer to connect to was not ready within 20 s')) }, 20_000)
+      peer.stdout.once('data', (chunk: Buffer) => {
+        clearTimeout(timer)
+        const ready = JSON.parse(chunk.toString().split('\n')[0] as string) as { addrs?: string[] }
+        if (ready.addrs?.[0] === undefined) reject(new Error(`the peer's first line was not ready: ${chunk.toString()}`))
+        else resolve(ready.addrs[0])
+      })
+    })
+    const exe = { ready: [] as number[], connected: [] as number[] }
+    const bundled = { ready: [] as number[], connected: [] as number[] }
+    const note = (into: typeof exe, startup: Startup): void => {
+      into.ready.push(startup.readyMs)
+      into.connected.push(startup.connectedMs as number)
+    }
+    for (let i = 0; i < runs; i++) {
+      note(exe, await timeStartup(BINARY, [], address))
+      // With the V8 flags built into the executable (execArgv in packages/node-bin/scripts/build-exe.mjs).
+      note(bundled, await timeStartup(NODE22, ['--single-threaded', '--max-semi-space-size=4', '--expose-gc', join(REPO, 'dist', 'p2p-node.cjs')], address))
+    }
+    return {
+      ready: { './dist/p2p-node': exe.ready, 'node dist/p2p-node.cjs': bundled.ready },
+      connected: { './dist/p2p-node': exe.connected, 'node dist/p2p-node.cjs': bundled.connected }
+    }
+  } finally {
+    peer.kill('SIGTERM')
+    await peerExited
   }
-  return { './dist/p2p-node': exe, 'node dist/p2p-node.cjs': bundled }
 }

