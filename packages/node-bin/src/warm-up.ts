@@ -14,7 +14,7 @@ const WARM_UP_LIMIT_MS = 30_000
  * Against the one-node warm-up it replaced: a first `connect` between two
  * fresh nodes took 46 ms instead of 63 (medians of 15 interleaved pairs), and
  * exec until connected to a running node 188 ms instead of 198 (`pnpm bench
- * --only startup`); the snapshot is 0.3 MiB larger, and interleaved starts put
+ * --only startup`); the snapshot grew by 0.2–0.3 MiB, and interleaved starts put
  * ready 4–8 ms later (medians of 40–60).
  */
 export async function warmUp (): Promise<void> {
@@ -50,9 +50,11 @@ export async function connectTwoNodes (limitMs: number): Promise<{ a: NodeSeen, 
   })
   const steps = async (): Promise<{ a: NodeSeen, b: NodeSeen }> => {
     const [readyA, readyB] = await Promise.all([a.next('ready'), b.next('ready')])
+    // The dial can end before the first node has seen the connection.
+    const connected = Promise.all([a.next('peer_connected'), b.next('peer_connected')])
     await b.call({ type: 'connect', bootstrapPeers: [readyA.addrs[0]] })
-    // The dial ends before the first node has identified the second.
-    const [peersA, peersB] = await Promise.all([a.peersWith(readyB.peerId), b.peersWith(readyA.peerId)])
+    await connected
+    const [peersA, peersB] = await Promise.all([a.call({ type: 'peers' }), b.call({ type: 'peers' })])
     await Promise.all([a.call({ type: 'shutdown' }), b.call({ type: 'shutdown' })])
     const codes = await Promise.all([a.exited, b.exited])
     if (codes.some((code) => code !== 0)) throw new Error(`the nodes exited with ${codes.join(' and ')}`)
@@ -110,15 +112,6 @@ class InProcessNode {
     const event = await reply
     if (event.type === 'error') throw new Error(`${String(command.type)} failed: ${String(event.code)}: ${String(event.message)}`)
     return event
-  }
-
-  /** Asks for the peers until they include `peerId` (every 10 ms); resolves with that answer. */
-  async peersWith (peerId: string): Promise<Line> {
-    for (;;) {
-      const answer = await this.call({ type: 'peers' })
-      if (answer.peers.some((peer: Line) => peer.peerId === peerId)) return answer
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
   }
 
   private dispatch (event: Line): void {
