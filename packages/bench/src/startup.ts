@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import { BINARY, NODE22, REPO } from './host.js'
 
@@ -54,15 +56,9 @@ export async function measureStartup (runs: number): Promise<{ ready: Record<str
   const peer = spawn(BINARY, ['--host', '127.0.0.1'], { stdio: ['pipe', 'pipe', 'ignore'] })
   const peerExited = new Promise((resolve) => peer.once('exit', resolve))
   try {
-    const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error('the peer to connect to was not ready within 20 s')) }, 20_000)
-      peer.stdout.once('data', (chunk: Buffer) => {
-        clearTimeout(timer)
-        const ready = JSON.parse(chunk.toString().split('\n')[0] as string) as { addrs?: string[] }
-        if (ready.addrs?.[0] === undefined) reject(new Error(`the peer's first line was not ready: ${chunk.toString()}`))
-        else resolve(ready.addrs[0])
-      })
-    })
+    const [line] = await once(createInterface({ input: peer.stdout }), 'line', { signal: AbortSignal.timeout(20_000) }) as [string]
+    const address = (JSON.parse(line) as { addrs?: string[] }).addrs?.[0]
+    if (address === undefined) throw new Error(`the peer to connect to did not start: its first line was ${line}`)
     const exe = { ready: [] as number[], connected: [] as number[] }
     const bundled = { ready: [] as number[], connected: [] as number[] }
     const note = (into: typeof exe, startup: Startup): void => {

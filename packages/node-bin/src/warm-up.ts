@@ -1,7 +1,9 @@
 import { PassThrough, Writable } from 'node:stream'
 import { createRequire } from 'node:module'
 import { queryObjects, startupSnapshot } from 'node:v8'
+import { LineSplitter } from '@p2p-node/protocol'
 import { main } from './main.js'
+import { DEFAULT_MAX_LINE_BYTES } from './constants.js'
 
 /** How long the warm-up may take before the build fails, ms. */
 const WARM_UP_LIMIT_MS = 30_000
@@ -37,9 +39,11 @@ export async function warmUp (): Promise<void> {
  * ids each listed; rejects, with both nodes' output, unless every step
  * answered within `limitMs` and both stopped cleanly.
  *
- * No message crosses: once a node has sent one (direct, gossipsub, or a DHT
- * provide), Node's snapshot writer aborts (std::length_error in
- * vector::_M_range_insert, Node 22.23.3), for reasons not yet found.
+ * No message crosses. Once a node has sent one (direct, gossipsub, or a DHT
+ * provide), timeout signals hold the stopped nodes until their timers run
+ * out, errors with unformatted stacks among them, and V8's snapshot writer
+ * cannot write those (std::length_error, Node 22.23.3). Waiting for the
+ * timers (10-30 s) lets it build, for a few ms on a node's first message.
  */
 export async function connectTwoNodes (limitMs: number): Promise<{ a: NodeSeen, b: NodeSeen }> {
   const a = new InProcessNode()
@@ -64,6 +68,9 @@ export async function connectTwoNodes (limitMs: number): Promise<{ a: NodeSeen, 
   try {
     return await Promise.race([steps(), late])
   } catch (err) {
+    // Stdin's end shuts a node down: none is left running after a failure.
+    a.endInput()
+    b.endInput()
     throw new Error(`two nodes in one process: ${(err as Error).message}; their output:\n${a.output}\n${b.output}`)
   } finally {
     clearTimeout(limit)
@@ -85,13 +92,11 @@ class InProcessNode {
   private readonly waiting: Array<{ match: (event: Line) => boolean, resolve: (event: Line) => void }> = []
 
   constructor () {
-    let partial = ''
+    const lines = new LineSplitter({ maxLineBytes: DEFAULT_MAX_LINE_BYTES })
     const stdout = new Writable({
-      write: (chunk, _encoding, done) => {
+      write: (chunk: Buffer, _encoding, done) => {
         this.output += String(chunk)
-        const lines = (partial + String(chunk)).split('\n')
-        partial = lines.pop() as string
-        for (const line of lines) this.dispatch(JSON.parse(line) as Line)
+        for (const item of lines.push(chunk)) if (item.kind === 'line') this.dispatch(JSON.parse(item.text) as Line)
         done()
       }
     })
@@ -112,6 +117,10 @@ class InProcessNode {
     const event = await reply
     if (event.type === 'error') throw new Error(`${String(command.type)} failed: ${String(event.code)}: ${String(event.message)}`)
     return event
+  }
+
+  endInput (): void {
+    this.stdin.end()
   }
 
   private dispatch (event: Line): void {
