@@ -22,6 +22,7 @@ import { NAME_NAMESPACE, RECORD_NAMESPACE, selector, validator } from './records
 import { addOnlyConnectedContacts, passOnNamedPeersOnce, trustConnectedContacts } from './dht.js'
 import { onePingPerPeer } from './ping-turns.js'
 import { ConnectionPings } from './connection-pings.js'
+import { fastMessageId } from './gossip-ids.js'
 import { cachePeerInfo } from './peer-info-cache.js'
 
 export type Services = {
@@ -109,6 +110,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
         emitSelf: true,
         allowPublishToZeroTopicPeers: false,
         globalSignaturePolicy: 'StrictSign',
+        // Duplicates are recognised before their signature is checked again (see gossip-ids.ts).
+        fastMsgIdFn: fastMessageId,
         // Peer scoring with gossipsub's default parameters (see docs/protocol.md),
         // except that many peers on one loopback address are not suspicious.
         scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1']) }
