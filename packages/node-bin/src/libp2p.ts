@@ -87,7 +87,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
     addresses: { listen: init.listen },
     transports: init.relay ? [tcp(), circuitRelayTransport()] : [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // Keep-alive off: ConnectionPings sends the same yamux ping frames, once a minute per connection on a schedule of its own.
+    streamMuxers: [yamux({ enableKeepAlive: false })],
     connectionManager: {
       maxConnections: init.maxConnections,
       // libp2p's defaults (5 inbound connections per second per host, 10
@@ -103,8 +104,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<Libp2pNod
     services: {
       ...optional,
       identify: identify(),
-      // One stream of the ping service plus one of ConnectionPings: see ping-turns.ts.
-      ping: ping({ maxOutboundStreams: 2 }),
+      ping: ping(),
       pubsub: gossipsub({
         // The node's own messages are delivered to it too, only to keep them in its history.
         emitSelf: true,

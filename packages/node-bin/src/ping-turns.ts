@@ -12,10 +12,8 @@ import type { Ping } from '@libp2p/ping'
  * each call waits for the one before it to the same peer (or until its own
  * signal aborts).
  *
- * ConnectionPings (connection-pings.ts) opens its own ping stream, without the
- * service, about once a minute per connection; the service's
- * maxOutboundStreams of 2 (libp2p.ts) leaves room for it. That is the most a listener accepts by the
- * spec's recommendation.
+ * The round trips that `peers` reports come from yamux pings
+ * (connection-pings.ts), not from this service.
  */
 export function onePingPerPeer (service: Ping): void {
   const ping = service.ping.bind(service)

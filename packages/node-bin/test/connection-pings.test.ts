@@ -1,7 +1,8 @@
 // ConnectionPings (src/connection-pings.ts): each connection is pinged on a
 // schedule of its own, and its round trip lands in connection.rtt. Real libp2p
-// nodes (TCP, Noise, Yamux, ping) in this process, on 127.0.0.1, with a short
-// interval.
+// nodes (TCP, Noise, Yamux with its keep-alive off, as in the node) in this
+// process, on 127.0.0.1, with a short interval. They run no ping service: the
+// round trip comes from yamux ping frames, with no stream opened.
 import '../src/polyfill.js'
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -9,7 +10,6 @@ import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
-import { ping } from '@libp2p/ping'
 import type { Connection, Libp2p } from '@libp2p/interface'
 import { ConnectionPings } from '../src/connection-pings.js'
 
@@ -24,9 +24,8 @@ async function startNode (): Promise<Libp2p> {
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionMonitor: { enabled: false },
-    services: { ping: ping() }
+    streamMuxers: [yamux({ enableKeepAlive: false })],
+    connectionMonitor: { enabled: false }
   })
   nodes.push(node)
   return node
@@ -61,6 +60,7 @@ test('each connection gets its round trip measured, not all in the same instant,
   const spread = Math.max(...first) - Math.min(...first)
   assert.ok(spread >= 60, `the six first round trips were measured within ${spread.toFixed(1)} ms of each other: the pings were not spread out`)
   assert.ok(connections.every((c) => Number.isFinite(c.rtt) && (c.rtt as number) >= 0), `rtt values: ${connections.map((c) => c.rtt).join(', ')}`)
+  assert.deepEqual(connections.map((c) => c.streams.length), [0, 0, 0, 0, 0, 0], 'the pings opened streams')
 
   // A later ping measures again: clear one rtt and wait for it to come back.
   connections[0]!.rtt = undefined
