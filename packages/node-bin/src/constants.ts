@@ -116,5 +116,7 @@ export const PUBLISH_CONCURRENCY = 64
 export const RECLAIM_CHECK_MS = 2_000
 /** Idle memory reclaim: event-loop utilisation over one check below which the node counts as idle. */
 export const RECLAIM_IDLE_BELOW = 0.05
+/** Idle memory reclaim: checks in a row that must find the node idle before it collects. */
+export const RECLAIM_IDLE_CHECKS = 3
 /** Idle memory reclaim: heap growth since the last collection that makes one worth running, bytes. */
 export const RECLAIM_MIN_GROWTH_BYTES = 2 * 1024 * 1024

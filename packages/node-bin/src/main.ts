@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { BOOTSTRAP_DIAL_TIMEOUT_MS, DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, PUBLISH_CONCURRENCY, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_ATTEMPT_MS, PROVIDE_REPLY_MS, STOP_GRACE_MS, RECLAIM_CHECK_MS, RECLAIM_IDLE_BELOW, RECLAIM_MIN_GROWTH_BYTES } from './constants.js'
+import { BOOTSTRAP_DIAL_TIMEOUT_MS, DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, PUBLISH_CONCURRENCY, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_ATTEMPT_MS, PROVIDE_REPLY_MS, STOP_GRACE_MS, RECLAIM_CHECK_MS, RECLAIM_IDLE_BELOW, RECLAIM_IDLE_CHECKS, RECLAIM_MIN_GROWTH_BYTES } from './constants.js'
 import { IdentityError, loadIdentity } from './identity.js'
 import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
@@ -198,6 +198,8 @@ export async function main (init: MainInit): Promise<number> {
   const stopReclaiming = startReclaiming({
     checkMs: RECLAIM_CHECK_MS,
     idleBelow: RECLAIM_IDLE_BELOW,
+    activity: () => writer.eventsTold,
+    idleChecks: RECLAIM_IDLE_CHECKS,
     minGrowthBytes: RECLAIM_MIN_GROWTH_BYTES,
     onReclaim: ({ ms, heapBefore, heapAfter }) => { log.debug('idle: gave memory back', { gcMs: Math.round(ms), heapBeforeBytes: heapBefore, heapAfterBytes: heapAfter }) }
   })

@@ -43,6 +43,7 @@ export class LineWriter implements EventSink {
   private writableWaiters: Array<() => void> = []
   /** The stream failed (its reader is gone): everything is discarded from now on. */
   private closed = false
+  private told = 0
 
   constructor (stream: NodeJS.WritableStream, init: LineWriterInit) {
     this.stream = stream
@@ -77,17 +78,29 @@ export class LineWriter implements EventSink {
     await new Promise<void>((resolve) => { this.writableWaiters.push(resolve) })
   }
 
+  /**
+   * Events emitted so far other than `log` events: replies, messages, peer
+   * events. It grows whenever the node does something for its parent; the
+   * idle memory reclaim (reclaim.ts) reads it to tell a quiet node.
+   */
+  get eventsTold (): number {
+    return this.told
+  }
+
   emit (event: Event): void {
+    if (event.type !== 'log') this.told++
     this.enqueue(encodeLine(event))
   }
 
   /** Emits an event already encoded as a line (by encodeLine or encodeMessage). */
   emitLine (line: Line): void {
+    this.told++
     this.enqueue(line)
   }
 
   /** Emits an encoded event that may be dropped (and counted) when the reader is too slow; false if it was dropped. */
   emitLineDroppable (line: Line): boolean {
+    this.told++
     if (this.waitingForDrain && this.queuedBytes >= this.maxBufferedBytes) {
       this.dropped++
       return false
