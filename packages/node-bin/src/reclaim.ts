@@ -29,11 +29,11 @@ const STEADY_BYTES = 256 * 1024
  * never does. So every `checkMs` the node looks at how busy its event loop
  * was, whether it did anything for its parent, and whether its heap grew. A
  * check finds it idle when utilisation was below `idleBelow`, `activity` did
- * not change and the heap is steady. Once `idleChecks` checks in a row have,
- * with a heap `minGrowthBytes` larger than after the last collection, it runs
- * one full collection that also shrinks the heap. A busy node is never
- * interrupted, and an idle one collects once, not at every check. The first
- * collection comes once start-up has settled.
+ * not change and the heap is steady. Once `idleChecks` checks in a row have
+ * found it idle, with a heap `minGrowthBytes` larger than after the last
+ * collection, it runs one full collection that also shrinks the heap. A
+ * busy node is never interrupted, and an idle one collects once, not at
+ * every check. The first collection comes once start-up has settled.
  *
  * Low utilisation alone is not idle: a node that receives a message every
  * few hundred ms is under 5 % busy, and the collection (tens of ms, far more
