@@ -285,6 +285,7 @@ if (wanted('scale')) {
       record({ scenario: SCALE, metric: `N = ${n}: total RSS`, impl, unit: 'MiB', better: 'lower', note: 'N nodes + bootstrap' }, result.totalRss / MiB)
       if (!Number.isFinite(result.bootstrapReachedMs)) notes.push(`scale N = ${n} (${impl}): not every node had connected to the bootstrap node by the end of discovery (reported as ∞)`)
       if (result.complete < n) notes.push(`scale N = ${n} (${impl}): only ${result.complete} of the ${n} nodes had found all the others within ${DISCOVERY_LIMIT_MS / 1000} s (reported as ∞)`)
+      if (result.slowest !== undefined) notes.push(`scale N = ${n} (${impl}): the slowest publish to reach everyone was number ${result.slowest.index + 1} of ${P.scalePublishes} (${result.slowest.ms.toFixed(0)} ms)`)
       if (result.missing > 0) notes.push(`scale N = ${n} (${impl}): ${result.missing} deliveries of ${result.expected} did not arrive within 10 s of their publish`)
     })
   }

@@ -22,6 +22,8 @@ export interface ScaleResult {
   discoveryCpuMs: number
   /** Per publish: until the last of the other N − 1 nodes had it, ms. */
   allDeliveredMs: number[]
+  /** The publish that took longest to reach everyone: its place in the order (0 = first) and that time, ms. */
+  slowest?: { index: number, ms: number }
   /** RSS of every sidecar, the bootstrap node included, bytes. */
   totalRss: number
   expected: number
@@ -104,6 +106,7 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
     const discoveredMs = complete === n ? now() - started : Number.POSITIVE_INFINITY
     const discoveryCpuMs = await allCpu() - cpuBefore
     const allDeliveredMs: number[] = []
+    let slowest: ScaleResult['slowest']
     let missing = 0
     for (let k = 0; k < publishes; k++) {
       const publisher = nodes[k % n] as P2PNode
@@ -117,12 +120,16 @@ export async function measureScale (n: number, publishes: number, { prioritiseBo
       const deadline = Date.now() + 10_000
       while (times.length < n - 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
       missing += n - 1 - times.length
-      if (times.length === n - 1) allDeliveredMs.push(Math.max(...times) - sentAt)
+      if (times.length === n - 1) {
+        const ms = Math.max(...times) - sentAt
+        allDeliveredMs.push(ms)
+        if (slowest === undefined || ms > slowest.ms) slowest = { index: k, ms }
+      }
     }
     let totalRss = await rssOf(boot.pid as number)
     for (const node of nodes) totalRss += await rssOf(node.pid as number)
     const bootstrapReachedMs = reachedBootstrap.size === n ? Math.max(...reachedBootstrap.values()) : Number.POSITIVE_INFINITY
-    return { bootstrapReachedMs, joinedMs, discoveredMs, complete, discoveryCpuMs, allDeliveredMs, totalRss, expected: publishes * (n - 1), missing }
+    return { bootstrapReachedMs, joinedMs, discoveredMs, complete, discoveryCpuMs, allDeliveredMs, slowest, totalRss, expected: publishes * (n - 1), missing }
   } finally {
     await Promise.all([boot, ...nodes].map(async (node) => { await node.stop().catch(() => {}) }))
   }

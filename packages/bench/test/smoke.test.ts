@@ -32,6 +32,7 @@ test('pnpm bench --smoke measures every scenario side by side and writes the rep
       assert.doesNotMatch(line, /n\/a/, `row without a figure: ${line}`)
     }
     assert.match(report, /^- Host speed: .* took \d+ ms at the start and \d+ ms at the end of the run/m, 'no host speed line in the Machine section')
+    assert.match(report, /^- scale N = 3 \(sidecar\): the slowest publish to reach everyone was number \d+ of 3 \(\d+ ms\)$/m, 'no note naming the slowest publish of the scale scenario')
     const targets = report.split('\n').filter((l) => /\| (PASS|FAIL|NOT MEASURED) \|$/.test(l))
     assert.equal(targets.length, 10, 'one line per target')
     assert.ok(!targets.some((l) => l.endsWith('| NOT MEASURED |')), `a target was not measured:\n${targets.join('\n')}`)
