@@ -20,22 +20,16 @@ async function timeStartup (command: string, args: string[], peer?: string): Pro
   try {
     return await new Promise<Startup>((resolve, reject) => {
       timer = setTimeout(() => { reject(new Error(`${command} was not ready${peer === undefined ? '' : ' and connected'} within 20 s`)) }, 20_000)
-      let text = ''
       let readyMs: number | undefined
-      child.stdout.on('data', (chunk: Buffer) => {
-        text += chunk.toString()
-        const lines = text.split('\n')
-        text = lines.pop() as string
-        for (const line of lines) {
-          if (readyMs === undefined) {
-            if (!line.startsWith('{"type":"ready"')) return reject(new Error(`first line was not ready: ${line}`))
-            readyMs = performance.now() - started
-            if (peer === undefined) return resolve({ readyMs })
-            child.stdin.write(`${JSON.stringify({ type: 'connect', id: 'bench', bootstrapPeers: [peer] })}\n`)
-          } else if (line.includes('"id":"bench"')) {
-            if (!line.startsWith('{"type":"result"')) return reject(new Error(`connect failed: ${line}`))
-            resolve({ readyMs, connectedMs: performance.now() - started })
-          }
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (readyMs === undefined) {
+          if (!line.startsWith('{"type":"ready"')) return reject(new Error(`first line was not ready: ${line}`))
+          readyMs = performance.now() - started
+          if (peer === undefined) return resolve({ readyMs })
+          child.stdin.write(`${JSON.stringify({ type: 'connect', id: 'bench', bootstrapPeers: [peer] })}\n`)
+        } else if (line.includes('"id":"bench"')) {
+          if (!line.startsWith('{"type":"result"')) return reject(new Error(`connect failed: ${line}`))
+          resolve({ readyMs, connectedMs: performance.now() - started })
         }
       })
       child.once('exit', (code) => { reject(new Error(`${command} exited with ${code} before ready${peer === undefined ? '' : ' and connected'}`)) })
