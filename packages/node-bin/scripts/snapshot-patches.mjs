@@ -18,19 +18,17 @@ const kadPrefixes = JSON.stringify(fileURLToPath(new URL('../src/kad-prefixes.ts
 const compare = (a, b) => `((x, y) => x < y ? -1 : x > y ? 1 : 0)(${a}, ${b})`
 
 const patches = [
-  // There is no WebAssembly while a snapshot is built: these instantiate their
-  // modules at load time, so do it once the snapshot is deserialized instead.
-  {
-    file: /@chainsafe[\\/]as-sha256[\\/]lib[\\/]index\.js$/,
-    edits: [['\nreinitializeInstance();\n', `
-import { startupSnapshot as p2pNodeSnapshot } from 'node:v8';
-if (p2pNodeSnapshot.isBuildingSnapshot()) p2pNodeSnapshot.addDeserializeCallback(() => reinitializeInstance()); else reinitializeInstance();
-`]]
-  },
+  // There is no WebAssembly while a snapshot is built: Noise's AssemblyScript
+  // chacha20-poly1305 is instantiated on first use instead of at load time.
+  // Its AssemblyScript SHA-256 (@chainsafe/as-sha256) leaves the bundle: only
+  // asCrypto.hashSHA256 called it, which nothing calls (defaultCrypto hashes
+  // with Node's crypto), yet it compiled and ran its WebAssembly at every start.
   {
     file: /@libp2p[\\/]noise[\\/]dist[\\/]src[\\/]crypto[\\/]index\.js$/,
     edits: [
       ["import { newInstance, ChaCha20Poly1305 } from '@chainsafe/as-chacha20poly1305';\n", ''],
+      ["import { digest } from '@chainsafe/as-sha256';\n", ''],
+      ['        return digest(data.subarray());\n', '        return nodeCrypto.hashSHA256(data);\n'],
       ['const ctx = newInstance();\nconst asImpl = new ChaCha20Poly1305(ctx);\n', `let p2pNodeAsImpl;
 const asImplementation = () => {
   if (p2pNodeAsImpl === undefined) {
