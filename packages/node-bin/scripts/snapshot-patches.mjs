@@ -213,6 +213,41 @@ export function hashAndSign(`]
 patches.push(ed25519KeyObjectPatch)
 
 /**
+ * Start: libp2p's registrar adds each protocol a node handles to the node's
+ * own peer store record with a merge of its own (a write lock, a decode and
+ * an encode of the record, a self:peer:update event): a dozen or more while a
+ * node starts. The protocols handled within one turn of the microtask queue
+ * now go in one merge, which every one of those handle calls awaits: services
+ * start side by side, so their handle calls come together.
+ */
+export const selfProtocolsPatch = {
+  file: /libp2p[\\/]dist[\\/]src[\\/]registrar\.js$/,
+  edits: [
+    ['        // Add new protocol to self protocols in the peer store\n        await this.components.peerStore.merge(this.components.peerId, {\n            protocols: [protocol]\n        }, opts);\n',
+      '        await (this.p2pNodeSelfProtocols ??= p2pNodeProtocolBatch(this.components)).add(protocol);\n'],
+    ['\nexport class Registrar {', `
+function p2pNodeProtocolBatch(components) {
+    let pending = [];
+    let merged;
+    return {
+        add(protocol) {
+            pending.push(protocol);
+            merged ??= Promise.resolve().then(async () => {
+                const protocols = pending;
+                pending = [];
+                merged = undefined;
+                await components.peerStore.merge(components.peerId, { protocols });
+            });
+            return merged;
+        }
+    };
+}
+export class Registrar {`]
+  ]
+}
+patches.push(selfProtocolsPatch)
+
+/**
  * The patches the benchmark's in-process reference gets too, so that both
  * sides of the comparison run the same stack: the speed ones. lastAddressPatch
  * is left out: it changes dials only under load, and the reference dials once.
