@@ -66,11 +66,6 @@ export const defaultCrypto = {`],
     file: /@libp2p[\\/]kad-dht[\\/]dist[\\/]src[\\/]routing-table[\\/]refresh\.js$/,
     edits: [['GENERATED_PREFIXES[targetPrefix]', 'GENERATED_PREFIXES(targetPrefix)']]
   },
-  // Memory: zod's error messages in its 40-odd languages; the node speaks English.
-  {
-    file: /zod[\\/]v4[\\/]locales[\\/]index\.js$/,
-    edits: [[/^export \{ default as ar \}[\s\S]*$/, 'export { default as en } from "./en.js";\n']]
-  },
   // localeCompare loads ICU's collator on first use, 20-30 ms of every start,
   // for sorts that only need to be deterministic.
   {

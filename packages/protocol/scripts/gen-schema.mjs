@@ -13,7 +13,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { realpathSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { z } from 'zod'
+import { z } from 'zod/mini'
 
 /** Where the generated schema is committed. */
 export const SCHEMA_FILE = fileURLToPath(new URL('../../../docs/protocol.schema.json', import.meta.url))
@@ -39,7 +39,7 @@ export async function generateSchema (protocol) {
   protocol ??= await importBuiltPackage()
 
   const registry = z.registry()
-  const names = Object.keys(protocol).filter((key) => key.endsWith('Schema') && protocol[key] instanceof z.ZodType).sort()
+  const names = Object.keys(protocol).filter((key) => key.endsWith('Schema') && protocol[key] instanceof z.core.$ZodType).sort()
   for (const name of names) registry.add(protocol[name], { id: name.slice(0, -'Schema'.length) })
 
   // io 'input' describes what the parsers accept. Commands reject fields they

@@ -1,5 +1,5 @@
-import type { z } from 'zod'
-import { CommandSchema, COMMAND_TYPES } from './commands.js'
+import type * as z from 'zod/mini'
+import { CommandSchema, COMMAND_SCHEMAS, COMMAND_TYPES, commandTypeOf } from './commands.js'
 import { EventSchema } from './events.js'
 import { hotCommand, hotEvent } from './hot-paths.js'
 import { ProtocolError } from './errors.js'
@@ -22,7 +22,7 @@ export type Decoded<T> =
  * take the parsed object first (see hot-paths.ts). Never throws: failures
  * come back as a ProtocolError with code INVALID_JSON or INVALID_COMMAND.
  */
-export function decodeLine<S extends z.ZodType> (schema: S, line: string, hot?: (fields: Record<string, unknown>) => z.infer<S> | undefined): Decoded<z.infer<S>> {
+export function decodeLine<S extends z.ZodMiniType> (schema: S, line: string, hot?: (fields: Record<string, unknown>) => z.infer<S> | undefined): Decoded<z.infer<S>> {
   let value: unknown
   try {
     value = JSON.parse(line)
@@ -83,9 +83,9 @@ export function decodeCommand (line: string): Decoded<Command> {
 }
 
 /** Each command's fields, for the message about a field it does not have. */
-const commandFields = new Map<string, string>(CommandSchema.options.map((option) => [option.shape.type.value, Object.keys(option.shape).join(', ')]))
+const commandFields = new Map<string, string>(COMMAND_SCHEMAS.map((schema) => [commandTypeOf(schema), Object.keys(schema.shape).join(', ')]))
 
-function formatIssues (error: z.ZodError, commandType?: string): string {
+function formatIssues (error: z.core.$ZodError, commandType?: string): string {
   return error.issues.slice(0, 3).map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       // Rejected rather than dropped: a misspelt optional field (timeoutMs, bootstrapPeers) would otherwise go unnoticed.

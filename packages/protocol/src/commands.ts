@@ -1,142 +1,142 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { HistoryRangeSchema, JsonValueSchema, MAX_RECORD_TTL_SECONDS, MultiaddrStringSchema, NameSchema, PeerIdStringSchema, PeerOrNameSchema, PortSchema, RecordKeySchema, RequestIdSchema, TimeoutMsSchema, TopicSchema } from './common.js'
 
 /** Dial bootstrap peers. The node already listens from launch; `port`, if given, must be the port it listens on. */
 export const ConnectCommandSchema = z.strictObject({
   type: z.literal('connect'),
-  id: RequestIdSchema.optional(),
-  port: PortSchema.optional(),
+  id: z.optional(RequestIdSchema),
+  port: z.optional(PortSchema),
   /** Multiaddrs to dial, normally ending in /p2p/<peerId>. */
-  bootstrapPeers: z.array(MultiaddrStringSchema).max(256).optional(),
-  timeoutMs: TimeoutMsSchema.optional()
+  bootstrapPeers: z.optional(z.array(MultiaddrStringSchema).check(z.maxLength(256))),
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Reliable direct message; the result comes once the receiver has acknowledged it. */
 export const SendCommandSchema = z.strictObject({
   type: z.literal('send'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   /** Peer id, or a name registered with -n/--name. */
   peerId: PeerOrNameSchema,
   data: JsonValueSchema,
-  timeoutMs: TimeoutMsSchema.optional()
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Join a gossipsub topic and advertise it in the DHT; with `history`, also catch up on what peers on it hold. */
 export const SubscribeCommandSchema = z.strictObject({
   type: z.literal('subscribe'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   topic: TopicSchema,
   /** true: replay every message peers on the topic hold that this node has not seen; an object narrows it. */
-  history: z.union([z.boolean(), HistoryRangeSchema]).optional()
+  history: z.optional(z.union([z.boolean(), HistoryRangeSchema]))
 })
 
 /** Leave a gossipsub topic. */
 export const UnsubscribeCommandSchema = z.strictObject({
   type: z.literal('unsubscribe'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   topic: TopicSchema
 })
 
 /** Publish to a gossipsub topic. */
 export const PublishCommandSchema = z.strictObject({
   type: z.literal('publish'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   topic: TopicSchema,
   data: JsonValueSchema
 })
 
 /** Ask peers on a topic for the messages this node has not seen, and replay them. */
-export const HistoryCommandSchema = HistoryRangeSchema.extend({
+export const HistoryCommandSchema = z.extend(HistoryRangeSchema, {
   type: z.literal('history'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   topic: TopicSchema,
-  timeoutMs: TimeoutMsSchema.optional()
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Find peers subscribed to a topic and connect to enough of them for gossipsub. */
 export const DiscoverCommandSchema = z.strictObject({
   type: z.literal('discover'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   topic: TopicSchema,
-  timeoutMs: TimeoutMsSchema.optional()
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** List connected peers. */
 export const PeersCommandSchema = z.strictObject({
   type: z.literal('peers'),
-  id: RequestIdSchema.optional()
+  id: z.optional(RequestIdSchema)
 })
 
 /** Measure the round trip to a peer (dialling it if needed). */
 export const PingCommandSchema = z.strictObject({
   type: z.literal('ping'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   /** Peer id, or a name registered with -n/--name. */
   peerId: PeerOrNameSchema,
-  timeoutMs: TimeoutMsSchema.optional()
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Resolve a name registered with -n/--name to its peer id and addresses. */
 export const LookupCommandSchema = z.strictObject({
   type: z.literal('lookup'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   name: NameSchema,
-  timeoutMs: TimeoutMsSchema.optional()
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Store a signed application record in the DHT. */
 export const DhtPutCommandSchema = z.strictObject({
   type: z.literal('dht_put'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   key: RecordKeySchema,
   value: JsonValueSchema,
   /** Lifetime of the record; readers ignore it afterwards. */
-  ttlSeconds: z.number().int().positive().max(MAX_RECORD_TTL_SECONDS).optional(),
-  timeoutMs: TimeoutMsSchema.optional()
+  ttlSeconds: z.optional(z.number().check(z.int(), z.gt(0), z.lte(MAX_RECORD_TTL_SECONDS))),
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Read an application record from the DHT. */
 export const DhtGetCommandSchema = z.strictObject({
   type: z.literal('dht_get'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   key: RecordKeySchema,
-  timeoutMs: TimeoutMsSchema.optional()
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Announce this node as a provider of a key. */
 export const DhtProvideCommandSchema = z.strictObject({
   type: z.literal('dht_provide'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   key: RecordKeySchema,
-  timeoutMs: TimeoutMsSchema.optional()
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Find the providers of a key. */
 export const DhtFindProvidersCommandSchema = z.strictObject({
   type: z.literal('dht_find_providers'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   key: RecordKeySchema,
-  timeoutMs: TimeoutMsSchema.optional()
+  timeoutMs: z.optional(TimeoutMsSchema)
 })
 
 /** Refuse every connection with a peer and close the open ones, until unban. */
 export const BanCommandSchema = z.strictObject({
   type: z.literal('ban'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   peerId: PeerIdStringSchema
 })
 
 /** Lift a ban. */
 export const UnbanCommandSchema = z.strictObject({
   type: z.literal('unban'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   peerId: PeerIdStringSchema
 })
 
 /** Stop the node, reply, exit 0. */
 export const ShutdownCommandSchema = z.strictObject({
   type: z.literal('shutdown'),
-  id: RequestIdSchema.optional()
+  id: z.optional(RequestIdSchema)
 })
 
 export const CommandSchema = z.discriminatedUnion('type', [
@@ -179,5 +179,9 @@ export type ShutdownCommand = z.infer<typeof ShutdownCommandSchema>
 export type Command = z.infer<typeof CommandSchema>
 export type CommandType = Command['type']
 
+/** Each command's schema, in the order of CommandSchema. */
+export const COMMAND_SCHEMAS = CommandSchema._zod.def.options
+/** The `type` a command's schema takes. */
+export const commandTypeOf = (schema: typeof COMMAND_SCHEMAS[number]): CommandType => schema.shape.type._zod.def.values[0] as CommandType
 /** The command names, in the order of CommandSchema. */
-export const COMMAND_TYPES = CommandSchema.options.map((option) => option.shape.type.value) as readonly CommandType[]
+export const COMMAND_TYPES: readonly CommandType[] = COMMAND_SCHEMAS.map(commandTypeOf)

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { ErrorCodeSchema } from './errors.js'
 import { JsonValueSchema, MultiaddrStringSchema, PeerIdStringSchema, RequestIdSchema, TopicSchema } from './common.js'
 
@@ -13,8 +13,8 @@ export const ReadyEventSchema = z.object({
   type: z.literal('ready'),
   peerId: PeerIdStringSchema,
   addrs: z.array(MultiaddrStringSchema),
-  protocolVersion: z.number().int(),
-  name: z.string().optional()
+  protocolVersion: z.number().check(z.int()),
+  name: z.optional(z.string())
 })
 
 /**
@@ -24,14 +24,14 @@ export const ReadyEventSchema = z.object({
 export const MessageEventSchema = z.object({
   type: z.literal('message'),
   from: PeerIdStringSchema,
-  topic: TopicSchema.optional(),
-  data: JsonValueSchema.optional(),
-  dataBase64: z.string().optional(),
+  topic: z.optional(TopicSchema),
+  data: z.optional(JsonValueSchema),
+  dataBase64: z.optional(z.string()),
   /** Set on a topic message that came from a catch-up (subscribe with history, or history), not live. */
-  replayed: z.literal(true).optional()
-}).refine((event) => (event.data !== undefined) !== (event.dataBase64 !== undefined), {
+  replayed: z.optional(z.literal(true))
+}).check(z.refine((event) => (event.data !== undefined) !== (event.dataBase64 !== undefined), {
   message: 'exactly one of data and dataBase64 is set'
-})
+}))
 
 export const PeerDiscoveredEventSchema = z.object({
   type: z.literal('peer_discovered'),
@@ -52,11 +52,11 @@ export const PeerDisconnectedEventSchema = z.object({
 /** A failed command (with its `id`, if it had one) or a failure no command caused. */
 export const ErrorEventSchema = z.object({
   type: z.literal('error'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   code: ErrorCodeSchema,
   message: z.string(),
   /** BACKPRESSURE only: how many gossipsub messages were dropped. */
-  dropped: z.number().int().positive().optional()
+  dropped: z.optional(z.number().check(z.int(), z.gt(0)))
 })
 
 export const LogEventSchema = z.object({
@@ -64,12 +64,12 @@ export const LogEventSchema = z.object({
   level: LogLevelSchema,
   namespace: z.string(),
   message: z.string(),
-  meta: z.record(z.string(), z.unknown()).optional()
+  meta: z.optional(z.record(z.string(), z.unknown()))
 })
 
-const resultOf = <C extends string, S extends z.ZodRawShape>(command: C, shape: S) => z.object({
+const resultOf = <C extends string, S extends z.core.$ZodLooseShape>(command: C, shape: S) => z.object({
   type: z.literal('result'),
-  id: RequestIdSchema.optional(),
+  id: z.optional(RequestIdSchema),
   command: z.literal(command),
   ...shape
 })
@@ -87,9 +87,9 @@ export const PeerInfoSchema = z.object({
   /** Topics the peer told us it subscribes to. */
   topics: z.array(TopicSchema),
   /** Lowest round-trip time, in ms, that libp2p's connection monitor measured over the connections to the peer; absent until measured. */
-  latencyMs: z.number().nonnegative().optional(),
+  latencyMs: z.optional(z.number().check(z.gte(0))),
   /** The peer's gossipsub score as this node computes it (0 for a peer that has done nothing either way; below 0, it is pruned from this node's meshes). */
-  score: z.number().optional()
+  score: z.optional(z.number())
 })
 
 export const ConnectResultSchema = resultOf('connect', {
@@ -104,24 +104,24 @@ export const SendResultSchema = resultOf('send', { peerId: PeerIdStringSchema })
 /** How a catch-up went. Its replayed messages were emitted before the result. */
 export const CatchUpSchema = z.object({
   /** Messages replayed (emitted with replayed: true). */
-  replayed: z.number().int().nonnegative(),
+  replayed: z.number().check(z.int(), z.gte(0)),
   /** Peers asked. */
-  peers: z.number().int().nonnegative(),
+  peers: z.number().check(z.int(), z.gte(0)),
   /** Peers that answered in time. */
-  answered: z.number().int().nonnegative()
+  answered: z.number().check(z.int(), z.gte(0))
 })
 export const SubscribeResultSchema = resultOf('subscribe', {
   topic: TopicSchema,
   /** Whether advertising the topic in the DHT (a provider record) completed; false: it is retried. */
   advertised: z.boolean(),
   /** Only when the command asked for history. */
-  history: CatchUpSchema.optional()
+  history: z.optional(CatchUpSchema)
 })
 export const UnsubscribeResultSchema = resultOf('unsubscribe', { topic: TopicSchema })
 export const PublishResultSchema = resultOf('publish', {
   topic: TopicSchema,
   /** Number of peers the message was sent to. */
-  recipients: z.number().int().nonnegative()
+  recipients: z.number().check(z.int(), z.gte(0))
 })
 export const HistoryResultSchema = resultOf('history', { topic: TopicSchema, ...CatchUpSchema.shape })
 export const DiscoverResultSchema = resultOf('discover', {
@@ -133,7 +133,7 @@ export const PeersResultSchema = resultOf('peers', { peers: z.array(PeerInfoSche
 export const PingResultSchema = resultOf('ping', {
   peerId: PeerIdStringSchema,
   /** Round-trip time of the ping, ms. */
-  latencyMs: z.number().nonnegative()
+  latencyMs: z.number().check(z.gte(0))
 })
 export const LookupResultSchema = resultOf('lookup', {
   name: z.string(),
@@ -144,14 +144,14 @@ export const LookupResultSchema = resultOf('lookup', {
 export const DhtPutResultSchema = resultOf('dht_put', {
   key: z.string(),
   /** When readers stop accepting the record, ms since the epoch. */
-  expiresAt: z.number().int()
+  expiresAt: z.number().check(z.int())
 })
 export const DhtGetResultSchema = resultOf('dht_get', {
   key: z.string(),
   value: JsonValueSchema,
   /** Peer id of the node that signed (stored) the record. */
   publisher: PeerIdStringSchema,
-  expiresAt: z.number().int()
+  expiresAt: z.number().check(z.int())
 })
 export const DhtProvideResultSchema = resultOf('dht_provide', { key: z.string() })
 export const ProviderSchema = z.object({

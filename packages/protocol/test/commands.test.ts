@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import {
   COMMAND_TYPES,
   CommandSchema,
@@ -28,7 +28,7 @@ const PEER_ID = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
 const BOOTSTRAP_ADDR = `/ip4/127.0.0.1/tcp/4001/p2p/${PEER_ID}`
 
 /** One realistic line per command, as a client writes it, with its schema. */
-const examples: Record<CommandType, { line: string, schema: z.ZodType }> = {
+const examples: Record<CommandType, { line: string, schema: z.ZodMiniType }> = {
   connect: { line: `{"type":"connect","id":1,"port":4002,"bootstrapPeers":["${BOOTSTRAP_ADDR}"],"timeoutMs":10000}`, schema: ConnectCommandSchema },
   send: { line: `{"type":"send","id":"req-2","peerId":"${PEER_ID}","data":{"text":"hello","n":1}}`, schema: SendCommandSchema },
   subscribe: { line: '{"type":"subscribe","id":3,"topic":"chat"}', schema: SubscribeCommandSchema },

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import {
   COMMAND_TYPES,
   ErrorEventSchema,
@@ -24,7 +24,7 @@ const ADDR = `/ip4/127.0.0.1/tcp/4001/p2p/${PEER_ID}`
 const OTHER_ADDR = `/ip4/127.0.0.1/tcp/4002/p2p/${OTHER_PEER_ID}`
 
 /** [name, schema, documented example] */
-const examples: Array<[string, z.ZodType, Event]> = [
+const examples: Array<[string, z.ZodMiniType, Event]> = [
   ['ready', ReadyEventSchema, { type: 'ready', peerId: PEER_ID, addrs: [ADDR], protocolVersion: PROTOCOL_VERSION, name: 'alice' }],
   ['direct message with data', MessageEventSchema, { type: 'message', from: OTHER_PEER_ID, data: { text: 'hello\nworld' } }],
   ['message with null data', MessageEventSchema, { type: 'message', from: OTHER_PEER_ID, data: null }],

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import { CommandSchema, EventSchema, MAX_PEER_LENGTH, MAX_REQUEST_ID_LENGTH, MAX_TIMEOUT_MS, MAX_TOPIC_LENGTH } from '../src/index.js'
 import { hotCommand, hotEvent } from '../src/hot-paths.js'
 
@@ -33,7 +33,7 @@ function variants (base: Record<string, unknown>, extraFields: string[]): Array<
  * variants of every shape, the checks must also take each valid base line, so
  * that the fast path is in use at all.
  */
-function holdsToSchema (hot: (fields: Record<string, unknown>) => object | undefined, schema: z.ZodType, bases: Array<Record<string, unknown>>, extraFields: string[]): void {
+function holdsToSchema (hot: (fields: Record<string, unknown>) => object | undefined, schema: z.ZodMiniType, bases: Array<Record<string, unknown>>, extraFields: string[]): void {
   let taken = 0
   for (const base of bases) {
     assert.ok(hot(JSON.parse(JSON.stringify(base))) !== undefined, `the hot path does not take the valid line ${JSON.stringify(base)}`)
