@@ -213,25 +213,28 @@ patches.push(ed25519KeyObjectPatch)
  * an encode of the record, a self:peer:update event): a dozen or more while a
  * node starts. The protocols handled within one turn of the microtask queue
  * now go in one merge, which every one of those handle calls awaits: services
- * start side by side, so their handle calls come together.
+ * start side by side, so their handle calls come together. A protocol
+ * unhandled before the merge is left out of it: unhandle had already written
+ * the record without it.
  */
 export const selfProtocolsPatch = {
   file: /libp2p[\\/]dist[\\/]src[\\/]registrar\.js$/,
   edits: [
     ['        // Add new protocol to self protocols in the peer store\n        await this.components.peerStore.merge(this.components.peerId, {\n            protocols: [protocol]\n        }, opts);\n',
-      '        await (this.p2pNodeSelfProtocols ??= p2pNodeProtocolBatch(this.components)).add(protocol);\n'],
+      '        await (this.p2pNodeSelfProtocols ??= p2pNodeProtocolBatch(this)).add(protocol);\n'],
     ['\nexport class Registrar {', `
-function p2pNodeProtocolBatch(components) {
+function p2pNodeProtocolBatch(registrar) {
     let pending = [];
     let merged;
     return {
         add(protocol) {
             pending.push(protocol);
             merged ??= Promise.resolve().then(async () => {
-                const protocols = pending;
+                // One unhandled meanwhile stays out, as it would have with a merge of its own.
+                const protocols = pending.filter((handled) => registrar.handlers.has(handled));
                 pending = [];
                 merged = undefined;
-                await components.peerStore.merge(components.peerId, { protocols });
+                if (protocols.length > 0) await registrar.components.peerStore.merge(registrar.components.peerId, { protocols });
             });
             return merged;
         }
