@@ -2,10 +2,11 @@
 // (and run once) inside `node --build-snapshot`, which the SEA's startup
 // snapshot is made with, that keep dead weight out of it, two that save
 // syscalls (TCP writes: tcpCorkPatch; terminal checks), one that saves frames
-// (yamux window updates), one that saves peer store writes (a stream's
-// protocol, recorded once per connection every 10 minutes), one that keeps
-// the KeyObjects Ed25519 signatures are made and checked with, and one that
-// lets a dial's last address use the dial's whole time limit. Each patch
+// (yamux window updates), two that save peer store writes (a stream's
+// protocol, recorded once per connection every 10 minutes; the node's own
+// protocols, recorded together at start), one that keeps the KeyObjects
+// Ed25519 signatures are made and checked with, and one that lets a dial's
+// last address use the dial's whole time limit. Each patch
 // names the dependency file it edits and must apply: a dependency upgrade
 // that moves the code fails the build here instead of producing an
 // executable that breaks at run time.
