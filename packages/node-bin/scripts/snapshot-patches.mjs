@@ -212,11 +212,13 @@ patches.push(ed25519KeyObjectPatch)
  * Start: libp2p's registrar adds each protocol a node handles to the node's
  * own peer store record with a merge of its own (a write lock, a decode and
  * an encode of the record, a self:peer:update event): a dozen or more while a
- * node starts. The protocols handled within one turn of the microtask queue
- * now go in one merge, which every one of those handle calls awaits: services
- * start side by side, so their handle calls come together. A protocol
- * unhandled before the merge is left out of it: unhandle had already written
- * the record without it.
+ * node starts. Now a handle call starts a batch, the handle calls made
+ * before the batch's queued microtask runs join it, and all of them await one
+ * merge: services start side by side, so their first handle calls come
+ * together (a service that awaits between two calls makes a second batch). A
+ * protocol unhandled before the merge is left out of it: unhandle had already
+ * written the record without it. The merge takes no abort signal: handle's
+ * options are not passed on (none of the node's services gives one).
  */
 export const selfProtocolsPatch = {
   file: /libp2p[\\/]dist[\\/]src[\\/]registrar\.js$/,

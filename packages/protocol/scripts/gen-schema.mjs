@@ -13,7 +13,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { realpathSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { z } from 'zod/mini'
+import * as z from 'zod/mini'
 
 /** Where the generated schema is committed. */
 export const SCHEMA_FILE = fileURLToPath(new URL('../../../docs/protocol.schema.json', import.meta.url))

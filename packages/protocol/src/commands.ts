@@ -179,9 +179,9 @@ export type ShutdownCommand = z.infer<typeof ShutdownCommandSchema>
 export type Command = z.infer<typeof CommandSchema>
 export type CommandType = Command['type']
 
-/** Each command's schema, in the order of CommandSchema. */
+/** Each command's schema, in the order of CommandSchema. @internal (for the codec) */
 export const COMMAND_SCHEMAS = CommandSchema._zod.def.options
-/** The `type` a command's schema takes. */
+/** The `type` a command's schema takes. @internal (for the codec) */
 export const commandTypeOf = (schema: typeof COMMAND_SCHEMAS[number]): CommandType => schema.shape.type._zod.def.values[0] as CommandType
 /** The command names, in the order of CommandSchema. */
 export const COMMAND_TYPES: readonly CommandType[] = COMMAND_SCHEMAS.map(commandTypeOf)

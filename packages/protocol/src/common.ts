@@ -1,15 +1,16 @@
 // zod/mini rather than zod: the same checks and messages, as functions a
-// bundler drops when unused. zod took 290 kB of the executable's 1.50 MB
-// bundle, and every start copies what the bundle holds out of the startup
-// snapshot; zod/mini takes 47 kB, and a node is ready about 15 ms sooner.
-// Import it as a namespace (`* as z`), which esbuild tree-shakes, not as
-// `{ z }`, which brings the whole of zod/mini (250 kB).
+// bundler drops when unused, and every start copies what the bundle holds out
+// of the executable's startup snapshot. zod took 290 kB of the bundle,
+// zod/mini takes 47 kB. Import it as a namespace (`* as z`), which esbuild
+// tree-shakes, not as `{ z }`, which brings the whole of zod/mini (250 kB).
 import * as z from 'zod/mini'
 import en from 'zod/v4/locales/en.js'
 
 // zod/mini has no language of its own until one is set, and every
-// INVALID_COMMAND message quotes zod's: English, as the rest of the protocol.
-z.config(en())
+// INVALID_COMMAND message quotes zod's: English, as the rest of the protocol,
+// unless the program using this package chose a language for zod already
+// (the setting is shared by every copy of zod in the process).
+if (z.config().localeError === undefined) z.config(en())
 
 /** Longest string request id, characters. */
 export const MAX_REQUEST_ID_LENGTH = 256
