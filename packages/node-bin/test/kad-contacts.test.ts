@@ -12,10 +12,9 @@ import assert from 'node:assert/strict'
 import type { PeerInfo } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { raceSignal } from 'race-signal'
+// The ping protocol, which kad-dht uses to check a contact before it joins the table.
+import { PING_PROTOCOL } from '@libp2p/ping'
 import type { Libp2pNode } from '../src/libp2p.js'
-
-/** The ping protocol, which kad-dht uses to check a contact before it joins the table. */
-const PING_PROTOCOL = '/ipfs/ping/1.0.0'
 
 /** The parts of kad-dht the test drives: where answers' peers arrive, and the routing table. */
 interface KadInternals {
