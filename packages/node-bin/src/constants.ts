@@ -77,6 +77,8 @@ export const CONNECTION_PING_INTERVAL_MS = 60_000
 export const CONNECTION_PING_TIMEOUT_MS = 10_000
 /** discover: the default time limit of the whole command (its steps end at shares of it), ms. */
 export const DISCOVER_TIMEOUT_MS = 10_000
+/** discover: how long a DHT provider lookup may run, and serves the discovers of its topic from its start, ms (see provider-lookups.ts). */
+export const PROVIDER_LOOKUP_WINDOW_MS = 10_000
 /** subscribe: how long the command waits for its topic's advertisement in the DHT, ms. */
 export const PROVIDE_REPLY_MS = 10_000
 /** How long one advertisement may go on, in the background once the subscribe has replied, ms. */

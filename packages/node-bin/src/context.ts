@@ -5,6 +5,7 @@ import type { BanList } from './bans.js'
 import type { DirectMessaging } from './messaging.js'
 import type { HistoryService } from './history/service.js'
 import type { TopicPeerExchange } from './topic-peers.js'
+import type { ProviderLookups } from './provider-lookups.js'
 import type { TopicAdvertiser, TopicDirectory } from './topics.js'
 import type { NodeConfig } from './config.js'
 import type { EventSink, Logger } from './output.js'
@@ -21,6 +22,7 @@ export interface NodeContext {
   history: HistoryService
   topics: TopicDirectory
   topicPeers: TopicPeerExchange
+  providerLookups: ProviderLookups
   advertiser: TopicAdvertiser
   /**
    * Runs publishes a few at a time. Thousands started at once (a parent writing

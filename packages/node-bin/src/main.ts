@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { PROTOCOL_VERSION, ProtocolError } from '@p2p-node/protocol'
 import type { Command } from '@p2p-node/protocol'
 import { parseCli } from './config.js'
-import { BOOTSTRAP_DIAL_TIMEOUT_MS, DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, PUBLISH_CONCURRENCY, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_ATTEMPT_MS, PROVIDE_REPLY_MS, STOP_GRACE_MS, RECLAIM_CHECK_MS, RECLAIM_IDLE_BELOW, RECLAIM_IDLE_CHECKS, RECLAIM_MIN_GROWTH_BYTES } from './constants.js'
+import { BOOTSTRAP_DIAL_TIMEOUT_MS, DHT_TIMEOUT_MS, DIAL_TIMEOUT_MS, FINAL_FLUSH_MS, HISTORY_MAX_BYTES_PER_TOPIC, PUBLISH_CONCURRENCY, MDNS_DIAL_BELOW, EOF_SETTLE_MS, PROVIDE_ATTEMPT_MS, PROVIDE_REPLY_MS, PROVIDER_LOOKUP_WINDOW_MS, STOP_GRACE_MS, RECLAIM_CHECK_MS, RECLAIM_IDLE_BELOW, RECLAIM_IDLE_CHECKS, RECLAIM_MIN_GROWTH_BYTES } from './constants.js'
 import { IdentityError, loadIdentity } from './identity.js'
 import { Names } from './names.js'
 import { createLibp2pNode } from './libp2p.js'
@@ -21,6 +21,7 @@ import { HistoryStore } from './history/store.js'
 import { HistoryService } from './history/service.js'
 import { peerIdString } from './history/message.js'
 import { TopicPeerExchange } from './topic-peers.js'
+import { ProviderLookups } from './provider-lookups.js'
 import { Limiter } from './limiter.js'
 import type { NodeContext } from './context.js'
 import type { Handler } from './handlers/index.js'
@@ -135,7 +136,8 @@ export async function main (init: MainInit): Promise<number> {
 
   const topics = new TopicDirectory(node, node.services.pubsub)
   const advertiser = new TopicAdvertiser(node, log.child('dht'), { replyMs: PROVIDE_REPLY_MS, attemptMs: PROVIDE_ATTEMPT_MS }, config.bootstrapPeers.length > 0)
-  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, history, topics, topicPeers, advertiser, publishing: new Limiter(PUBLISH_CONCURRENCY), config, events: writer, log, stop }
+  const providerLookups = new ProviderLookups(node, log.child('topics'), PROVIDER_LOOKUP_WINDOW_MS)
+  const ctx: NodeContext = { node, privateKey: identity.privateKey, names, bans, messaging, history, topics, topicPeers, providerLookups, advertiser, publishing: new Limiter(PUBLISH_CONCURRENCY), config, events: writer, log, stop }
 
   node.addEventListener('peer:connect', (event) => { writer.emit({ type: 'peer_connected', peerId: event.detail.toString() }) })
   node.addEventListener('peer:disconnect', (event) => { writer.emit({ type: 'peer_disconnected', peerId: event.detail.toString() }) })

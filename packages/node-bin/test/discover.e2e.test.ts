@@ -325,3 +325,31 @@ test('a discover right after another dials no more peers while the first one\'s 
     await teller.stop()
   }
 })
+
+// A DHT provider lookup asks every DHT peer near the topic's key, and dials
+// those it is not connected to; a node that polls discover made one at every
+// call. The discovers of a topic in the 10 s after a lookup take the providers
+// it found, and say so in a debug log event.
+test('discover walks the DHT for a topic once, and the discovers right after take what that lookup found', async () => {
+  const keeper = await NodeProcess.start('dht-keeper', { args: ['--host', '127.0.0.1', '--bootstrap-node'] })
+  nodes.push(keeper)
+  const provider = await NodeProcess.start('dht-provider', { args: ['--host', '127.0.0.1', '--bootstrap', keeper.addr] })
+  nodes.push(provider)
+  const seeker = await NodeProcess.start('dht-seeker', { args: ['--host', '127.0.0.1', '--bootstrap', keeper.addr, '--log-level', 'debug'] })
+  nodes.push(seeker)
+  const reused = (topic: string): ReturnType<NodeProcess['all']> => seeker.all('log').filter((e) => e.message === 'reused a recent DHT provider lookup' && e.meta?.topic === topic)
+  await provider.ok({ type: 'subscribe', topic: 'walked' })
+  await seeker.waitFor((e) => e.type === 'peer_connected' && e.peerId === keeper.peerId, 'the seeker connected to the DHT keeper')
+
+  const first = await seeker.ok({ type: 'discover', topic: 'walked', timeoutMs: 5_000 }, 10_000)
+  assert.deepEqual(first.peers, [provider.peerId])
+  assert.equal(reused('walked').length, 0, 'the first discover made a lookup of its own')
+
+  const second = await seeker.ok({ type: 'discover', topic: 'walked', timeoutMs: 5_000 }, 10_000)
+  assert.deepEqual(second.peers, [provider.peerId])
+  const [log] = await eventually(() => reused('walked').length > 0 ? reused('walked') : undefined, 'the log event of the reused lookup')
+  assert.ok((log?.meta?.providers as number) >= 1, `the reused lookup had found the provider: ${JSON.stringify(log)}`)
+
+  await seeker.ok({ type: 'discover', topic: 'elsewhere', timeoutMs: 2_000 }, 10_000)
+  assert.equal(reused('elsewhere').length, 0, 'another topic gets a lookup of its own')
+})

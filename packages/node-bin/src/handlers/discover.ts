@@ -2,7 +2,6 @@ import type { DiscoverCommand, ResultFields } from '@p2p-node/protocol'
 import type { PeerId } from '@libp2p/interface'
 import { raceSignal } from 'race-signal'
 import { DIAL_TIMEOUT_MS, DISCOVER_TIMEOUT_MS } from '../constants.js'
-import { topicKey } from '../topics.js'
 import { hasDirectConnection } from '../dht.js'
 import type { NodeContext } from '../context.js'
 
@@ -40,8 +39,10 @@ const DEADLINES = { ask: 0.4, lookup: 0.7, dial: 0.9 }
  *    no discover of this topic had reported before. Peers that answers heard
  *    in the last HEARD_TTL_MS listed count too, late answers included (see
  *    TopicPeerExchange);
- * 3. unless 20 are known by then, the topic's DHT providers. A provider record
- *    can outlive its node, so a provider is reported only once dialled.
+ * 3. unless 20 are known by then, the topic's DHT providers, from a lookup
+ *    made at most once every PROVIDER_LOOKUP_WINDOW_MS (see ProviderLookups). A
+ *    provider record can outlive its node, so a provider is reported only
+ *    once dialled.
  *
  * It then dials told peers, at random, until TOPIC_CONNECTIONS_TARGET topic
  * peers are connected; if one is connected (directly: gossipsub does not run
@@ -101,18 +102,7 @@ export async function discover (ctx: NodeContext, cmd: DiscoverCommand): Promise
   }
 
   if (found.size < PROVIDER_LIMIT) {
-    const providers: PeerId[] = []
-    try {
-      const lookup = deadline(DEADLINES.lookup)
-      for await (const provider of node.contentRouting.findProviders(await topicKey(cmd.topic), { signal: lookup })) {
-        if (provider.id.equals(node.peerId) || found.has(provider.id.toString())) continue
-        if (provider.multiaddrs.length > 0) await node.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
-        providers.push(provider.id)
-      }
-    } catch (err) {
-      // A lookup cut short still returns what it found so far.
-      ctx.log.debug('DHT provider lookup ended early', { topic: cmd.topic, reason: (err as Error).message })
-    }
+    const providers = (await ctx.providerLookups.providers(cmd.topic, deadline(DEADLINES.lookup))).filter((peerId) => !found.has(peerId.toString()))
     const reached = await Promise.all(providers.map(async (peerId) => connected(peerId) || await dial(peerId) === 'connected'))
     providers.forEach((peerId, i) => { if (reached[i] === true) add(peerId) })
   }
