@@ -15,9 +15,9 @@ interface Lookup {
  * The DHT provider lookups of `discover`, at most one per topic every
  * `windowMs`. A lookup asks every DHT peer near the topic's key, and dials
  * those it is not connected to: in a network of a few dozen nodes, nearly all
- * of them. A node that polls discover did that at every call, and on a
- * machine that many nodes share, the walks of all of them kept it saturated
- * long after they had found each other.
+ * of them. A node that polls discover did that at every call that knew fewer
+ * than 20 peers: in a traced run of 50 nodes polling on one saturated
+ * machine, 133 of 890 calls.
  *
  * A lookup runs for up to `windowMs`, whatever the deadline of the discover
  * that started it (as a topic peers question does: cut short, its work is
