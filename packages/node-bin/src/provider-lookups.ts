@@ -13,15 +13,16 @@ interface Lookup {
 
 /**
  * The DHT provider lookups of `discover`, at most one per topic every
- * `windowMs`. A lookup asks every DHT peer near the topic's key, and dials
- * those it is not connected to: in a network of a few dozen nodes, nearly all
- * of them. A node that polls discover did that at every call that knew fewer
- * than 20 peers: in a traced run of 50 nodes polling on one saturated
+ * `windowMs`. A lookup asks the DHT peers near the topic's key, and dials
+ * those it is not connected to: with kad-dht's defaults (10 disjoint paths,
+ * each after its 20 closest peers), in a network of a few dozen nodes that can
+ * be every node. A node that polls discover did that at every call that knew
+ * fewer than 20 peers: in a traced run of 50 nodes polling on one saturated
  * machine, 133 of 890 calls.
  *
  * A lookup runs for up to `windowMs`, whatever the deadline of the discover
- * that started it (as a topic peers question does: cut short, its work is
- * lost, and the next discover starts it again). The discovers of the topic
+ * that started it, as a topic peers question does: cut short, it would lose
+ * its work, and the next discover would start it again. The discovers of the topic
  * until `windowMs` after its start take the providers it found (so far, while
  * it runs); peers that subscribe meanwhile are found by the topic peers
  * exchange, which every discover asks. A lookup that ended without finding any

@@ -328,7 +328,7 @@ test('a discover right after another dials no more peers while the first one\'s 
 
 // A DHT provider lookup asks every DHT peer near the topic's key, and dials
 // those it is not connected to; a node that polls discover made one at every
-// call. The discovers of a topic in the 10 s after a lookup take the providers
+// call that knew fewer than 20 peers. The discovers of a topic in the 10 s after a lookup take the providers
 // it found, and say so in a debug log event.
 test('discover walks the DHT for a topic once, and the discovers right after take what that lookup found', async () => {
   const keeper = await NodeProcess.start('dht-keeper', { args: ['--host', '127.0.0.1', '--bootstrap-node'] })
