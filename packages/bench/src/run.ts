@@ -65,18 +65,27 @@ const MEMORY = '5. Memory (RSS of the process running libp2p)'
 const SCALE = '6. Scale: N sidecars and one bootstrap node'
 const FLOOD = '7. Commands during a flood (a peer sending past the rate limit)'
 const IMPL: Record<HostKind, string> = { sidecar: 'sidecar', inproc: 'in-process', daemon: 'libp2p daemon' }
+/** Where libp2p runs in a process of its own: what that process is, and what the agent drives it with. */
+const OWN_PROCESS: Partial<Record<HostKind, { server: string, client: string }>> = {
+  sidecar: { server: 'the sidecar', client: 'SDK' },
+  daemon: { server: 'the daemon', client: 'daemon client' }
+}
 
 /**
  * Where the CPU of a burst went: the processes of each side, the one running
- * libp2p and, for the sidecar, the agent that drives it through the SDK.
+ * libp2p and, where that is a process of its own (the sidecar, the daemon),
+ * the agent that drives it.
  * When they keep every core busy, as on a 2-core machine, a burst's rate is
  * bound by their sum. From /proc, in clock ticks: figures of the smoke run's
  * 200 messages are coarse.
  */
 function cpuProbe (sides: Array<[string, Host]>): { take: () => Promise<void>, perMessage: (count: number) => Promise<Array<[string, number]>> } {
-  const processes = sides.flatMap(([side, host]): Array<[string, number]> => host.hostPid === host.pid
-    ? [[`${side}, libp2p process`, host.pid]]
-    : [[`${side}, libp2p process (the sidecar)`, host.pid], [`${side}, agent process (SDK)`, host.hostPid]])
+  const processes = sides.flatMap(([side, host]): Array<[string, number]> => {
+    const own = OWN_PROCESS[host.kind]
+    return own === undefined
+      ? [[`${side}, libp2p process`, host.pid]]
+      : [[`${side}, libp2p process (${own.server})`, host.pid], [`${side}, agent process (${own.client})`, host.hostPid]]
+  })
   let before: number[] = []
   const read = async (): Promise<number[]> => await Promise.all(processes.map(async ([, pid]) => await cpuOf(pid)))
   return {
@@ -117,6 +126,7 @@ async function direct (kind: HostKind): Promise<void> {
 
 async function pubsub (kind: HostKind): Promise<void> {
   const [a, b] = await pair(kind) as [Host, Host]
+  const cpu = cpuProbe([['publisher', a], ['subscriber', b]])
   const topic = 'bench'
   try {
     await b.call('subscribe', { topic })
@@ -125,14 +135,19 @@ async function pubsub (kind: HostKind): Promise<void> {
     await a.call('publishBurst', { topic, count: warm, size: 1024, window: PUBLISH_WINDOW })
     await b.call('waitReceived', { count: warm, timeoutMs: 30_000 })
     await b.call('resetReceived', {})
+    await cpu.take()
     const started = now()
     await a.call('publishBurst', { topic, count: P.pubsub, size: 1024, window: PUBLISH_WINDOW })
     const got = await b.call('waitReceived', { count: P.pubsub, timeoutMs: 60_000 })
+    const perMessage = await cpu.perMessage(P.pubsub)
     const seconds = (got.lastAt - started) / 1000
     record({ scenario: PUBSUB, metric: 'delivered throughput', impl: IMPL[kind], unit: 'msg/s', better: 'higher' }, got.received / seconds)
     record({ scenario: PUBSUB, metric: 'delivered', impl: IMPL[kind], unit: '%', better: 'higher' }, 100 * got.received / P.pubsub)
     record({ scenario: PUBSUB, metric: 'publish→deliver latency p50', impl: IMPL[kind], unit: 'ms', better: 'lower' }, quantile(got.latencies, 0.5))
     record({ scenario: PUBSUB, metric: 'publish→deliver latency p99', impl: IMPL[kind], unit: 'ms', better: 'lower' }, quantile(got.latencies, 0.99))
+    for (const [name, us] of perMessage) {
+      record({ scenario: PUBSUB, metric: `CPU per message: ${name}`, impl: IMPL[kind], unit: 'µs', better: 'lower' }, us)
+    }
   } finally {
     await Promise.all([a.stop(), b.stop()])
   }

@@ -23,6 +23,7 @@ test('pnpm bench --smoke measures every scenario side by side and writes the rep
     }
     for (const row of ['| throughput, 1 KiB | sidecar | msg/s |', '| throughput, 1 KiB | in-process | msg/s |', '| delivered throughput | libp2p daemon | msg/s |',
       '| CPU per message, 1 KiB: sender, agent process (SDK) | sidecar | µs |', '| CPU per message, 1 KiB: all processes | sidecar | µs |', '| CPU per message, 1 KiB: all processes | in-process | µs |',
+      '| CPU per message: subscriber, libp2p process (the sidecar) | sidecar | µs |', '| CPU per message: all processes | in-process | µs |', '| CPU per message: publisher, agent process (daemon client) | libp2p daemon | µs |',
       '| request/reply round trip p50, 1 KiB | sidecar |', '| exec until ready, median (3 runs) | ./dist/p2p-node |', '| idle RSS (receiver), 4 s after connecting | sidecar |', '| N = 3: total RSS (N nodes + bootstrap) | sidecar |',
       '| N = 3: every node connected to the bootstrap node, from the first node\'s start | sidecar | ms |',
       '| N = 3: CPU time of all the sidecars while they discovered (all cores, bootstrap included) | sidecar | s |',
