@@ -76,8 +76,8 @@ const OWN_PROCESS: Partial<Record<HostKind, { server: string, client: string }>>
  * libp2p and, where that is a process of its own (the sidecar, the daemon),
  * the agent that drives it.
  * When they keep every core busy, as on a 2-core machine, a burst's rate is
- * bound by their sum. From /proc, in clock ticks: figures of the smoke run's
- * 200 messages are coarse.
+ * bound by their sum. From /proc, in clock ticks: the smoke run's 100–200
+ * messages give coarse figures.
  */
 function cpuProbe (sides: Array<[string, Host]>): { take: () => Promise<void>, perMessage: (count: number) => Promise<Array<[string, number]>> } {
   const processes = sides.flatMap(([side, host]): Array<[string, number]> => {
