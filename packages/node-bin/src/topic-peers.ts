@@ -50,8 +50,8 @@ export class TopicPeerExchange {
   private readonly heard = new HeardPeers()
   /** The listen addresses of connected peers, as identify gave them, by peer id: answers are built without reading the peer store. */
   private readonly listenAddrs = new Map<string, string[]>()
-  /** Questions under way, by peer and topic. */
-  private readonly questions = new Map<string, Promise<void>>()
+  /** Questions under way, by peer and topic: each resolves to the peer ids the answer listed, or undefined if none came. */
+  private readonly questions = new Map<string, Promise<string[] | undefined>>()
 
   constructor (private readonly node: Libp2pNode, private readonly log: Logger) {}
 
@@ -63,16 +63,27 @@ export class TopicPeerExchange {
 
   /**
    * Asks each of `peers` for its peers on the topic; resolves, at the latest
-   * when `signal` aborts, with the peers heard of on the topic (by these
-   * answers or by those of the last HEARD_TTL_MS), other than those in
+   * when `signal` aborts, with `told`: the peers heard of on the topic (by
+   * these answers or by those of the last HEARD_TTL_MS), other than those in
    * `known`. A peer asked is one of them when another answer lists it: a
    * connected peer whose subscription gossipsub has not passed on (not yet,
    * on a new connection, or never, on a relayed one) is asked as a peer off
    * the topic, yet it is on it.
+   *
+   * `covered` is true when one of the answers that came in time listed every
+   * peer the others did (counting the answering peer itself, which the others
+   * may list): a node connected to the whole topic, as a bootstrap node is,
+   * answered, and asking more peers would likely tell of no one new. An
+   * answer cut at MAX_PEERS never covers the others.
    */
-  async ask (peers: PeerId[], topic: string, known: ReadonlySet<string>, signal: AbortSignal): Promise<PeerId[]> {
-    await raceSignal(Promise.all(peers.map(async (peer) => { await this.question(peer, topic) })), signal).catch(() => {})
-    return this.heard.on(topic).filter((peerId) => !known.has(peerId.toString()))
+  async ask (peers: PeerId[], topic: string, known: ReadonlySet<string>, signal: AbortSignal): Promise<{ told: PeerId[], covered: boolean }> {
+    const answers = new Map<string, string[]>()
+    await raceSignal(Promise.all(peers.map(async (peer) => {
+      const listed = await this.question(peer, topic)
+      if (listed !== undefined) answers.set(peer.toString(), listed)
+    })), signal).catch(() => {})
+    const told = this.heard.on(topic).filter((peerId) => !known.has(peerId.toString()))
+    return { told, covered: oneCoversAll(answers) }
   }
 
   /** Drops a peer heard of on the topic, for instance because it could not be dialled. */
@@ -80,8 +91,12 @@ export class TopicPeerExchange {
     this.heard.forget(topic, peerId.toString())
   }
 
-  /** The question to the peer about the topic: the one under way, or a new one. It never rejects. */
-  private async question (peer: PeerId, topic: string): Promise<void> {
+  /**
+   * The question to the peer about the topic: the one under way, or a new
+   * one. It resolves to the peer ids the answer listed, or undefined if the
+   * peer did not answer; it never rejects.
+   */
+  private async question (peer: PeerId, topic: string): Promise<string[] | undefined> {
     const key = `${peer.toString()} ${topic}`
     let question = this.questions.get(key)
     if (question === undefined) {
@@ -89,12 +104,16 @@ export class TopicPeerExchange {
         .then(async (entries) => {
           await this.hear(topic, entries)
           this.log.debug('a peer answered a topic peers request', { peerId: peer.toString(), topic, peers: entries.length })
+          return entries.map(({ id }) => id)
         })
-        .catch((err: Error) => { this.log.debug('a peer did not answer a topic peers request', { peerId: peer.toString(), topic, reason: err.message }) })
+        .catch((err: Error) => {
+          this.log.debug('a peer did not answer a topic peers request', { peerId: peer.toString(), topic, reason: err.message })
+          return undefined
+        })
         .finally(() => { this.questions.delete(key) })
       this.questions.set(key, question)
     }
-    await question
+    return await question
   }
 
   /**
@@ -176,6 +195,21 @@ export class TopicPeerExchange {
     for (const [key, entry] of this.answers) if (performance.now() - entry.at >= ANSWER_CACHE_MS) this.answers.delete(key)
     return await peers
   }
+}
+
+/**
+ * Whether one answer (the peer ids it listed, by the answering peer's id)
+ * lists, with the peer that gave it, every peer that the answers list; an
+ * answer of MAX_PEERS entries may have been cut short, and covers nothing.
+ */
+function oneCoversAll (answers: ReadonlyMap<string, string[]>): boolean {
+  const all = new Set([...answers.values()].flat())
+  for (const [answerer, listed] of answers) {
+    if (listed.length >= MAX_PEERS) continue
+    const covers = new Set([answerer, ...listed])
+    if ([...all].every((id) => covers.has(id))) return true
+  }
+  return false
 }
 
 /**

@@ -174,21 +174,22 @@ test('discover replies within its timeoutMs when a connected peer never answers'
 // questions with a list the test controls. discover asks 4 of them first and
 // the other 2 only when those told of a peer that no discover of the topic had
 // found: a node that calls discover again and again asks 4, not all.
-test('discover asks beyond its first 4 peers only when they tell of a peer no earlier discover found', async () => {
+test('discover asks beyond its first 4 peers only when they tell of a peer no earlier discover found and no one answer lists all the others do', async () => {
   const node = await start('poller')
-  const told: Told[] = []
+  // What the answering peer with this index tells, when asked.
+  let telling: (index: number) => Told[] = () => []
   let questions = 0
-  const answering = await Promise.all(Array.from({ length: 6 }, async () => {
+  const answering = await Promise.all(Array.from({ length: 6 }, async (_, index) => {
     const peer = await rawPeer()
     await answerTopicPeers(peer, () => {
       questions++
-      return told
+      return telling(index)
     })
     return peer
   }))
   // The peers they tell of hang up once connected (after identify, so that
   // discover's dial has succeeded): the node is left connected to the six only.
-  const newcomers = await Promise.all([0, 1].map(async () => {
+  const newcomers = await Promise.all([0, 1, 2].map(async () => {
     const peer = await rawPeer()
     peer.addEventListener('peer:identify', (event) => { void peer.hangUp(event.detail.peerId) })
     return peer
@@ -197,31 +198,41 @@ test('discover asks beyond its first 4 peers only when they tell of a peer no ea
     const id = peer.peerId.toString()
     await eventually(() => node.all('peer_disconnected').filter((e) => e.peerId === id).length >= times ? true : undefined, `${times} hang-ups of a told peer`)
   }
-  const tell = (peer: Libp2p): void => { told.push({ id: peer.peerId.toString(), addrs: peer.getMultiaddrs().map(String) }) }
+  const entry = (peer: Libp2p): Told => ({ id: peer.peerId.toString(), addrs: peer.getMultiaddrs().map(String) })
+  const ids = (...peers: Libp2p[]): string[] => peers.map((peer) => peer.peerId.toString()).sort()
   const discoverAndCount = async (): Promise<{ asked: number, peers: string[] }> => {
     const before = questions
     const reply = await node.ok({ type: 'discover', topic: 'polled', timeoutMs: 5_000 }, 10_000)
-    return { asked: questions - before, peers: reply.peers }
+    return { asked: questions - before, peers: [...reply.peers].sort() }
   }
   try {
     for (const peer of answering) {
       await peer.dial(multiaddr(node.addr))
       await node.waitFor((e) => e.type === 'peer_connected' && e.peerId === peer.peerId.toString(), 'an answering peer connected')
     }
-    const [first, second] = newcomers as [Libp2p, Libp2p]
-    tell(first)
-    const initial = await discoverAndCount()
-    assert.deepEqual(initial, { asked: 6, peers: [first.peerId.toString()] }, 'the first discover asks all 6, since the first 4 told of a new peer')
+    const [first, second, third] = newcomers as [Libp2p, Libp2p, Libp2p]
+
+    telling = () => [entry(first)]
+    const agreed = await discoverAndCount()
+    assert.deepEqual(agreed, { asked: 4, peers: ids(first) }, 'the first 4 told of a new peer, but each listed all the others did: discover asks no more')
     await hungUp(first, 1)
 
-    const again = await discoverAndCount()
-    assert.deepEqual(again, { asked: 4, peers: [first.peerId.toString()] }, 'a repeated discover told of nothing new asks only 4')
-    await hungUp(first, 2)
+    // Any 4 of the six include both halves, so no one answer lists both peers.
+    telling = (index) => [entry(index % 2 === 0 ? second : third)]
+    const split = await discoverAndCount()
+    assert.deepEqual(split, { asked: 6, peers: ids(first, second, third) }, 'the first 4 told of new peers and no one of them listed all: discover asks the other 2 as well')
+    await Promise.all([hungUp(first, 2), hungUp(second, 1), hungUp(third, 1)])
 
-    tell(second)
-    const more = await discoverAndCount()
-    assert.equal(more.asked, 6, 'a discover told of a new peer asks the other 2 as well')
-    assert.deepEqual([...more.peers].sort(), [first.peerId.toString(), second.peerId.toString()].sort())
+    const again = await discoverAndCount()
+    assert.deepEqual(again, { asked: 4, peers: ids(first, second, third) }, 'a repeated discover told of nothing new asks only 4')
+    await Promise.all([hungUp(first, 3), hungUp(second, 2), hungUp(third, 2)])
+
+    // An answer of 64 peers, the most one may list, may have been cut short:
+    // though all six list the same peers, the other 2 are asked too.
+    const many = await Promise.all(Array.from({ length: 64 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+    telling = () => many.map((id) => ({ id, addrs: [] }))
+    const full = await discoverAndCount()
+    assert.equal(full.asked, 6, 'answers of 64 peers cover nothing: discover asks the other 2 as well')
   } finally {
     await Promise.all([...answering, ...newcomers].map(async (peer) => { await peer.stop() }))
   }
