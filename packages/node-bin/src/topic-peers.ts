@@ -70,11 +70,11 @@ export class TopicPeerExchange {
    * on a new connection, or never, on a relayed one) is asked as a peer off
    * the topic, yet it is on it.
    *
-   * `covered` is true when one of the answers that came in time listed every
-   * peer the others did (counting the answering peer itself, which the others
-   * may list): a node connected to the whole topic, as a bootstrap node is,
-   * answered, and asking more peers would likely tell of no one new. An
-   * answer cut at MAX_PEERS never covers the others.
+   * `covered` is true when, of two or more answers that came in time, one
+   * listed every peer the others did (counting the answering peer itself,
+   * which the others may list): a node connected to the whole topic, as a
+   * bootstrap node is, answered, and asking more peers would likely tell of
+   * no one new. An answer cut at MAX_PEERS never covers the others.
    */
   async ask (peers: PeerId[], topic: string, known: ReadonlySet<string>, signal: AbortSignal): Promise<{ told: PeerId[], covered: boolean }> {
     const answers = new Map<string, string[]>()
@@ -199,10 +199,12 @@ export class TopicPeerExchange {
 
 /**
  * Whether one answer (the peer ids it listed, by the answering peer's id)
- * lists, with the peer that gave it, every peer that the answers list; an
- * answer of MAX_PEERS entries may have been cut short, and covers nothing.
+ * lists, with the peer that gave it, every peer that the other answers list.
+ * A lone answer says nothing of what others would list, and an answer of
+ * MAX_PEERS entries may have been cut short: neither covers anything.
  */
-function oneCoversAll (answers: ReadonlyMap<string, string[]>): boolean {
+export function oneCoversAll (answers: ReadonlyMap<string, string[]>): boolean {
+  if (answers.size < 2) return false
   const all = new Set([...answers.values()].flat())
   for (const [answerer, listed] of answers) {
     if (listed.length >= MAX_PEERS) continue
