@@ -171,9 +171,11 @@ test('discover replies within its timeoutMs when a connected peer never answers'
 })
 
 // Six plain libp2p peers, none on the topic, answer the node's topic peer
-// questions with a list the test controls. discover asks 4 of them first and
+// questions with lists the test controls. discover asks 4 of them first and
 // the other 2 only when those told of a peer that no discover of the topic had
-// found: a node that calls discover again and again asks 4, not all.
+// found and no one of their answers listed all the others did: a node that
+// calls discover again and again asks 4, not all, and so does one that a peer
+// connected to the whole topic (a bootstrap node) answered.
 test('discover asks beyond its first 4 peers only when they tell of a peer no earlier discover found and no one answer lists all the others do', async () => {
   const node = await start('poller')
   // What the answering peer with this index tells, when asked.
