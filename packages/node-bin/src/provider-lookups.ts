@@ -22,9 +22,9 @@ interface Lookup {
  *
  * A lookup runs for up to `windowMs`, whatever the deadline of the discover
  * that started it, as a topic peers question does: cut short, it would lose
- * its work, and the next discover would start it again. The discovers of the topic
- * until `windowMs` after its start take the providers it found (so far, while
- * it runs); peers that subscribe meanwhile are found by the topic peers
+ * its work, and the next discover would start it again. The discovers of the
+ * topic until `windowMs` after its start take the providers it found (so far,
+ * while it runs); peers that subscribe meanwhile are found by the topic peers
  * exchange, which every discover asks. A lookup that ended without finding any
  * provider (no DHT peer yet, say) serves no other discover.
  */

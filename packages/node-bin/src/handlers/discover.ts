@@ -9,7 +9,7 @@ import type { NodeContext } from '../context.js'
 const EXCHANGE_PEERS = 16
 /** Of those, at least this many (when connected) are peers not on the topic. */
 const OTHER_PEERS_ASKED = 4
-/** How many are asked first; the others only if these told of new peers and no one answer listed all the others did. */
+/** How many are asked first; the others only when step 2 of discover (below) says so. */
 const FIRST_ASKED = 4
 /**
  * discover dials peers it was told of only while fewer than this many topic
