@@ -21,7 +21,7 @@ export function renderReport (run: RunInfo, figures: Figure[], targets: Target[]
     '# p2p-node benchmarks',
     '',
     `Written by \`${run.command}\` on ${run.startedAt.toISOString()} (${run.smoke ? 'SMOKE run: tiny counts, figures not meaningful' : 'full run'}, ${run.seconds.toFixed(0)} s).`,
-    'Every figure is the min / median / max over the repeats of its scenario; all implementations ran side by side in this one run.',
+    'Every figure is the min / median / max over the repeats of its scenario (runs: how many it has); all implementations ran side by side in this one run.',
     '',
     '## Machine',
     '',
@@ -40,10 +40,10 @@ export function renderReport (run: RunInfo, figures: Figure[], targets: Target[]
   ]
   const scenarios = [...new Set(figures.map((f) => f.scenario))]
   for (const scenario of scenarios) {
-    lines.push(`## ${scenario}`, '', '| Metric | Implementation | Unit | min | median | max |', '| --- | --- | --- | ---: | ---: | ---: |')
+    lines.push(`## ${scenario}`, '', '| Metric | Implementation | Unit | runs | min | median | max |', '| --- | --- | --- | ---: | ---: | ---: | ---: |')
     for (const f of figures.filter((figure) => figure.scenario === scenario)) {
       const s = spread(f.values)
-      lines.push(`| ${f.metric}${f.note === undefined ? '' : ` (${f.note})`} | ${f.impl} | ${f.unit} | ${format(s.min, f.unit)} | ${format(s.median, f.unit)} | ${format(s.max, f.unit)} |`)
+      lines.push(`| ${f.metric}${f.note === undefined ? '' : ` (${f.note})`} | ${f.impl} | ${f.unit} | ${f.values.length} | ${format(s.min, f.unit)} | ${format(s.median, f.unit)} | ${format(s.max, f.unit)} |`)
     }
     lines.push('')
   }

@@ -23,14 +23,18 @@ const { values: flags } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
     out: { type: 'string', default: join(REPO, 'bench', 'RESULTS.md') },
-    only: { type: 'string' }
+    only: { type: 'string' },
+    repeats: { type: 'string' }
   }
 })
 const smoke = flags.smoke ?? false
 const only = flags.only?.split(',')
-const P = smoke
+const defaults = smoke
   ? { repeats: 1, direct: [[64, 200], [1024, 200], [65_536, 20]], rtt: 20, pubsub: 100, startup: 3, memory: 1_000, flood: 10, scale: [3], scalePublishes: 3 }
   : { repeats: 3, direct: [[64, 20_000], [1024, 20_000], [65_536, 1_000]], rtt: 500, pubsub: 3_000, startup: 20, memory: 100_000, flood: 200, scale: [10, 25, 50], scalePublishes: 30 }
+const repeats = flags.repeats === undefined ? defaults.repeats : Number(flags.repeats)
+if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats ${flags.repeats}: give a whole number of runs, 1 or more`)
+const P = { ...defaults, repeats }
 /** Sends (or publishes) a host keeps unanswered at once. */
 const SEND_WINDOW = 256
 const PUBLISH_WINDOW = 50
@@ -265,47 +269,50 @@ const startedAt = new Date()
 const hostSpeedAtStart = probeHostSpeed()
 log(`${smoke ? 'smoke' : 'full'} run, ${P.repeats} repeat(s); executable ${relative(REPO, BINARY)}, hosts on ${NODE22}`)
 for (let repeat = 0; repeat < P.repeats; repeat++) {
+  const run = `repeat ${repeat + 1}`
   // Alternate which implementation goes first, so that neither always gets the cooler machine.
   const order: HostKind[] = repeat % 2 === 0 ? ['sidecar', 'inproc'] : ['inproc', 'sidecar']
-  if (wanted('direct')) for (const kind of order) { log(`direct, ${kind}, repeat ${repeat + 1}`); await attempt(`direct send (${IMPL[kind]})`, async () => { await direct(kind) }) }
-  if (wanted('pubsub')) for (const kind of [...order, 'daemon'] as HostKind[]) { log(`pubsub, ${kind}, repeat ${repeat + 1}`); await attempt(`pubsub (${IMPL[kind]})`, async () => { await pubsub(kind) }) }
-}
-if (wanted('startup')) {
-  log('startup')
-  await attempt('startup', async () => {
-    const { ready, connected } = await measureStartup(P.startup)
-    for (const [impl, samples] of Object.entries(ready)) {
-      record({ scenario: STARTUP, metric: 'exec until ready, median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
-      record({ scenario: STARTUP, metric: 'exec until ready, p90', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.9))
-    }
-    for (const [impl, samples] of Object.entries(connected)) {
-      record({ scenario: STARTUP, metric: 'exec until connected to a running node (`connect` sent at ready), median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
-    }
-  })
-}
-if (wanted('memory')) for (const kind of ['sidecar', 'inproc'] as HostKind[]) { log(`memory, ${kind}`); await attempt(`memory (${IMPL[kind]})`, async () => { await memory(kind) }) }
-if (wanted('scale')) {
-  const runs = [...P.scale.map((n) => ({ n, prioritiseBootstrap: false })), { n: Math.max(...P.scale), prioritiseBootstrap: true }]
-  for (const { n, prioritiseBootstrap } of runs) {
-    const impl = prioritiseBootstrap ? `sidecar, bootstrap prioritised (the others at nice ${PRIORITISED_NICE})` : 'sidecar'
-    log(`scale, N = ${n}${prioritiseBootstrap ? ', bootstrap prioritised' : ''}`)
-    await attempt(`scale N = ${n} (${impl})`, async () => {
-      const result = await measureScale(n, P.scalePublishes, { prioritiseBootstrap })
-      record({ scenario: SCALE, metric: `N = ${n}: every node connected to the bootstrap node, from the first node's start`, impl, unit: 'ms', better: 'lower' }, result.bootstrapReachedMs)
-      record({ scenario: SCALE, metric: `N = ${n}: all subscribed (each subscribe waits for its DHT advertisement)`, impl, unit: 'ms', better: 'lower' }, result.joinedMs)
-      record({ scenario: SCALE, metric: `N = ${n}: everyone discovered everyone, from all subscribed`, impl, unit: 'ms', better: 'lower' }, result.discoveredMs)
-      record({ scenario: SCALE, metric: `N = ${n}: CPU time of all the sidecars while they discovered`, impl, unit: 's', better: 'lower', note: 'all cores, bootstrap included' }, result.discoveryCpuMs / 1000)
-      record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p50`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.5))
-      record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p99`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.99))
-      record({ scenario: SCALE, metric: `N = ${n}: total RSS`, impl, unit: 'MiB', better: 'lower', note: 'N nodes + bootstrap' }, result.totalRss / MiB)
-      if (!Number.isFinite(result.bootstrapReachedMs)) notes.push(`scale N = ${n} (${impl}): not every node had connected to the bootstrap node by the end of discovery (reported as ∞)`)
-      if (result.complete < n) notes.push(`scale N = ${n} (${impl}): only ${result.complete} of the ${n} nodes had found all the others within ${DISCOVERY_LIMIT_MS / 1000} s (reported as ∞)`)
-      if (result.slowest !== undefined) notes.push(`scale N = ${n} (${impl}): the slowest publish to reach everyone was number ${result.slowest.index + 1} of ${P.scalePublishes} (${result.slowest.ms.toFixed(0)} ms)`)
-      if (result.missing > 0) notes.push(`scale N = ${n} (${impl}): ${result.missing} deliveries of ${result.expected} did not arrive within 10 s of their publish`)
+  if (wanted('direct')) for (const kind of order) { log(`direct, ${kind}, ${run}`); await attempt(`direct send (${IMPL[kind]})`, async () => { await direct(kind) }) }
+  if (wanted('pubsub')) for (const kind of [...order, 'daemon'] as HostKind[]) { log(`pubsub, ${kind}, ${run}`); await attempt(`pubsub (${IMPL[kind]})`, async () => { await pubsub(kind) }) }
+  if (wanted('startup')) {
+    log(`startup, ${run}`)
+    await attempt('startup', async () => {
+      const { ready, connected } = await measureStartup(P.startup)
+      for (const [impl, samples] of Object.entries(ready)) {
+        record({ scenario: STARTUP, metric: 'exec until ready, median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
+        record({ scenario: STARTUP, metric: 'exec until ready, p90', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.9))
+      }
+      for (const [impl, samples] of Object.entries(connected)) {
+        record({ scenario: STARTUP, metric: 'exec until connected to a running node (`connect` sent at ready), median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
+      }
     })
   }
+  if (wanted('memory')) for (const kind of order) { log(`memory, ${kind}, ${run}`); await attempt(`memory (${IMPL[kind]})`, async () => { await memory(kind) }) }
+  if (wanted('scale')) {
+    const runs = [...P.scale.map((n) => ({ n, prioritiseBootstrap: false })), { n: Math.max(...P.scale), prioritiseBootstrap: true }]
+    for (const { n, prioritiseBootstrap } of runs) {
+      const impl = prioritiseBootstrap ? `sidecar, bootstrap prioritised (the others at nice ${PRIORITISED_NICE})` : 'sidecar'
+      // Notes name the repeat they come from: each repeat of this scenario can end differently.
+      const which = `scale N = ${n} (${impl}, ${run})`
+      log(`scale, N = ${n}${prioritiseBootstrap ? ', bootstrap prioritised' : ''}, ${run}`)
+      await attempt(which, async () => {
+        const result = await measureScale(n, P.scalePublishes, { prioritiseBootstrap })
+        record({ scenario: SCALE, metric: `N = ${n}: every node connected to the bootstrap node, from the first node's start`, impl, unit: 'ms', better: 'lower' }, result.bootstrapReachedMs)
+        record({ scenario: SCALE, metric: `N = ${n}: all subscribed (each subscribe waits for its DHT advertisement)`, impl, unit: 'ms', better: 'lower' }, result.joinedMs)
+        record({ scenario: SCALE, metric: `N = ${n}: everyone discovered everyone, from all subscribed`, impl, unit: 'ms', better: 'lower' }, result.discoveredMs)
+        record({ scenario: SCALE, metric: `N = ${n}: CPU time of all the sidecars while they discovered`, impl, unit: 's', better: 'lower', note: 'all cores, bootstrap included' }, result.discoveryCpuMs / 1000)
+        record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p50`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.5))
+        record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p99`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.99))
+        record({ scenario: SCALE, metric: `N = ${n}: total RSS`, impl, unit: 'MiB', better: 'lower', note: 'N nodes + bootstrap' }, result.totalRss / MiB)
+        if (!Number.isFinite(result.bootstrapReachedMs)) notes.push(`${which}: not every node had connected to the bootstrap node by the end of discovery (reported as ∞)`)
+        if (result.complete < n) notes.push(`${which}: only ${result.complete} of the ${n} nodes had found all the others within ${DISCOVERY_LIMIT_MS / 1000} s (reported as ∞)`)
+        if (result.slowest !== undefined) notes.push(`${which}: the slowest publish to reach everyone was number ${result.slowest.index + 1} of ${P.scalePublishes} (${result.slowest.ms.toFixed(0)} ms)`)
+        if (result.missing > 0) notes.push(`${which}: ${result.missing} deliveries of ${result.expected} did not arrive within 10 s of their publish`)
+      })
+    }
+  }
+  if (wanted('flood')) { log(`flood, ${run}`); await attempt('flood', flood) }
 }
-if (wanted('flood')) for (let repeat = 0; repeat < P.repeats; repeat++) { log(`flood, repeat ${repeat + 1}`); await attempt('flood', flood) }
 
 const out = flags.out as string
 mkdirSync(dirname(out), { recursive: true })

@@ -1,6 +1,6 @@
 // The benchmark's smoke run: every scenario, every implementation, tiny
-// counts, so that `pnpm bench` cannot rot. It asserts that each figure was
-// measured and reported, never how fast anything was.
+// counts, twice, so that `pnpm bench` cannot rot. It asserts that each figure
+// was measured in every repeat and reported, never how fast anything was.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -11,11 +11,14 @@ import { fileURLToPath } from 'node:url'
 
 const RUN = fileURLToPath(new URL('../src/run.ts', import.meta.url))
 
-test('pnpm bench --smoke measures every scenario side by side and writes the report', () => {
+/** Repeats of the smoke run: more than one, so that a scenario measured only once shows. */
+const REPEATS = 2
+
+test('pnpm bench --smoke measures every scenario side by side, in every repeat, and writes the report', () => {
   const dir = mkdtempSync(join(tmpdir(), 'p2p-node-bench-'))
   try {
     const out = join(dir, 'RESULTS.md')
-    const run = spawnSync(process.execPath, ['--import', 'tsx', RUN, '--smoke', '--out', out], { encoding: 'utf8', timeout: 600_000 })
+    const run = spawnSync(process.execPath, ['--import', 'tsx', RUN, '--smoke', '--repeats', String(REPEATS), '--out', out], { encoding: 'utf8', timeout: 600_000 })
     assert.equal(run.status, 0, `the smoke run failed:\n${run.stderr.slice(-3000)}`)
     const report = readFileSync(out, 'utf8')
     for (const section of ['## Machine', '## Targets', '## 1. Direct send', '## 2–3. Gossipsub', '## 4. Startup', '## 5. Memory', '## 6. Scale', '## 7. Commands during a flood']) {
@@ -33,7 +36,14 @@ test('pnpm bench --smoke measures every scenario side by side and writes the rep
       assert.doesNotMatch(line, /n\/a/, `row without a figure: ${line}`)
     }
     assert.match(report, /^- Host speed: .* took \d+ ms at the start and \d+ ms at the end of the run/m, 'no host speed line in the Machine section')
-    assert.match(report, /^- scale N = 3 \(sidecar\): the slowest publish to reach everyone was number \d+ of 3 \(\d+ ms\)$/m, 'no note naming the slowest publish of the scale scenario')
+    // Every figure of every scenario has one value per repeat (the runs column).
+    const figureRows = report.split('\n').filter((l) => /^\| .* \| \d+ \| [^|]+ \| [^|]+ \| [^|]+ \|$/.test(l))
+    assert.ok(figureRows.length > 50, `only ${figureRows.length} figure rows`)
+    const short = figureRows.filter((l) => l.split(' | ')[3] !== String(REPEATS))
+    assert.deepEqual(short, [], `figures without one value per repeat (${REPEATS})`)
+    for (let repeat = 1; repeat <= REPEATS; repeat++) {
+      assert.match(report, new RegExp(`^- scale N = 3 \\(sidecar, repeat ${repeat}\\): the slowest publish to reach everyone was number \\d+ of 3 \\(\\d+ ms\\)$`, 'm'), `no note naming the slowest publish of the scale scenario's repeat ${repeat}`)
+    }
     const targets = report.split('\n').filter((l) => /\| (PASS|FAIL|NOT MEASURED) \|$/.test(l))
     assert.equal(targets.length, 10, 'one line per target')
     assert.ok(!targets.some((l) => l.endsWith('| NOT MEASURED |')), `a target was not measured:\n${targets.join('\n')}`)
