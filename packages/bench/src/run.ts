@@ -232,6 +232,41 @@ async function flood (): Promise<void> {
   }
 }
 
+async function startup (): Promise<void> {
+  const { ready, connected } = await measureStartup(P.startup)
+  for (const [impl, samples] of Object.entries(ready)) {
+    record({ scenario: STARTUP, metric: 'exec until ready, median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
+    record({ scenario: STARTUP, metric: 'exec until ready, p90', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.9))
+  }
+  for (const [impl, samples] of Object.entries(connected)) {
+    record({ scenario: STARTUP, metric: 'exec until connected to a running node (`connect` sent at ready), median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
+  }
+}
+
+/** Each N of P.scale, then the largest again with the bootstrap prioritised; `which` (the repeat) goes into the notes, as each repeat can end differently. */
+async function scale (which: string): Promise<void> {
+  const runs = [...P.scale.map((n) => ({ n, prioritiseBootstrap: false })), { n: Math.max(...P.scale), prioritiseBootstrap: true }]
+  for (const { n, prioritiseBootstrap } of runs) {
+    const impl = prioritiseBootstrap ? `sidecar, bootstrap prioritised (the others at nice ${PRIORITISED_NICE})` : 'sidecar'
+    const run = `scale N = ${n} (${impl}, ${which})`
+    log(`scale, N = ${n}${prioritiseBootstrap ? ', bootstrap prioritised' : ''}, ${which}`)
+    await attempt(run, async () => {
+      const result = await measureScale(n, P.scalePublishes, { prioritiseBootstrap })
+      record({ scenario: SCALE, metric: `N = ${n}: every node connected to the bootstrap node, from the first node's start`, impl, unit: 'ms', better: 'lower' }, result.bootstrapReachedMs)
+      record({ scenario: SCALE, metric: `N = ${n}: all subscribed (each subscribe waits for its DHT advertisement)`, impl, unit: 'ms', better: 'lower' }, result.joinedMs)
+      record({ scenario: SCALE, metric: `N = ${n}: everyone discovered everyone, from all subscribed`, impl, unit: 'ms', better: 'lower' }, result.discoveredMs)
+      record({ scenario: SCALE, metric: `N = ${n}: CPU time of all the sidecars while they discovered`, impl, unit: 's', better: 'lower', note: 'all cores, bootstrap included' }, result.discoveryCpuMs / 1000)
+      record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p50`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.5))
+      record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p99`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.99))
+      record({ scenario: SCALE, metric: `N = ${n}: total RSS`, impl, unit: 'MiB', better: 'lower', note: 'N nodes + bootstrap' }, result.totalRss / MiB)
+      if (!Number.isFinite(result.bootstrapReachedMs)) notes.push(`${run}: not every node had connected to the bootstrap node by the end of discovery (reported as ∞)`)
+      if (result.complete < n) notes.push(`${run}: only ${result.complete} of the ${n} nodes had found all the others within ${DISCOVERY_LIMIT_MS / 1000} s (reported as ∞)`)
+      if (result.slowest !== undefined) notes.push(`${run}: the slowest publish to reach everyone was number ${result.slowest.index + 1} of ${P.scalePublishes} (${result.slowest.ms.toFixed(0)} ms)`)
+      if (result.missing > 0) notes.push(`${run}: ${result.missing} deliveries of ${result.expected} did not arrive within 10 s of their publish`)
+    })
+  }
+}
+
 const median = (scenario: string, metric: string, impl: string, unit?: string): number => {
   const figure = figures.find((f) => f.scenario === scenario && f.metric === metric && f.impl === impl && (unit === undefined || f.unit === unit))
   return figure === undefined ? Number.NaN : spread(figure.values).median
@@ -269,54 +304,20 @@ const startedAt = new Date()
 const hostSpeedAtStart = probeHostSpeed()
 log(`${smoke ? 'smoke' : 'full'} run, ${P.repeats} repeat(s); executable ${relative(REPO, BINARY)}, hosts on ${NODE22}`)
 for (let repeat = 0; repeat < P.repeats; repeat++) {
-  const run = `repeat ${repeat + 1}`
+  const which = `repeat ${repeat + 1}`
   // Alternate which implementation goes first, so that neither always gets the cooler machine.
   const order: HostKind[] = repeat % 2 === 0 ? ['sidecar', 'inproc'] : ['inproc', 'sidecar']
-  if (wanted('direct')) for (const kind of order) { log(`direct, ${kind}, ${run}`); await attempt(`direct send (${IMPL[kind]})`, async () => { await direct(kind) }) }
-  if (wanted('pubsub')) for (const kind of [...order, 'daemon'] as HostKind[]) { log(`pubsub, ${kind}, ${run}`); await attempt(`pubsub (${IMPL[kind]})`, async () => { await pubsub(kind) }) }
-  if (wanted('startup')) {
-    log(`startup, ${run}`)
-    await attempt('startup', async () => {
-      const { ready, connected } = await measureStartup(P.startup)
-      for (const [impl, samples] of Object.entries(ready)) {
-        record({ scenario: STARTUP, metric: 'exec until ready, median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
-        record({ scenario: STARTUP, metric: 'exec until ready, p90', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.9))
-      }
-      for (const [impl, samples] of Object.entries(connected)) {
-        record({ scenario: STARTUP, metric: 'exec until connected to a running node (`connect` sent at ready), median', impl, unit: 'ms', better: 'lower', note: `${P.startup} runs` }, quantile(samples, 0.5))
-      }
-    })
-  }
-  if (wanted('memory')) for (const kind of order) { log(`memory, ${kind}, ${run}`); await attempt(`memory (${IMPL[kind]})`, async () => { await memory(kind) }) }
-  if (wanted('scale')) {
-    const runs = [...P.scale.map((n) => ({ n, prioritiseBootstrap: false })), { n: Math.max(...P.scale), prioritiseBootstrap: true }]
-    for (const { n, prioritiseBootstrap } of runs) {
-      const impl = prioritiseBootstrap ? `sidecar, bootstrap prioritised (the others at nice ${PRIORITISED_NICE})` : 'sidecar'
-      // Notes name the repeat they come from: each repeat of this scenario can end differently.
-      const which = `scale N = ${n} (${impl}, ${run})`
-      log(`scale, N = ${n}${prioritiseBootstrap ? ', bootstrap prioritised' : ''}, ${run}`)
-      await attempt(which, async () => {
-        const result = await measureScale(n, P.scalePublishes, { prioritiseBootstrap })
-        record({ scenario: SCALE, metric: `N = ${n}: every node connected to the bootstrap node, from the first node's start`, impl, unit: 'ms', better: 'lower' }, result.bootstrapReachedMs)
-        record({ scenario: SCALE, metric: `N = ${n}: all subscribed (each subscribe waits for its DHT advertisement)`, impl, unit: 'ms', better: 'lower' }, result.joinedMs)
-        record({ scenario: SCALE, metric: `N = ${n}: everyone discovered everyone, from all subscribed`, impl, unit: 'ms', better: 'lower' }, result.discoveredMs)
-        record({ scenario: SCALE, metric: `N = ${n}: CPU time of all the sidecars while they discovered`, impl, unit: 's', better: 'lower', note: 'all cores, bootstrap included' }, result.discoveryCpuMs / 1000)
-        record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p50`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.5))
-        record({ scenario: SCALE, metric: `N = ${n}: publish→all delivered p99`, impl, unit: 'ms', better: 'lower', note: `${P.scalePublishes} publishes` }, quantile(result.allDeliveredMs, 0.99))
-        record({ scenario: SCALE, metric: `N = ${n}: total RSS`, impl, unit: 'MiB', better: 'lower', note: 'N nodes + bootstrap' }, result.totalRss / MiB)
-        if (!Number.isFinite(result.bootstrapReachedMs)) notes.push(`${which}: not every node had connected to the bootstrap node by the end of discovery (reported as ∞)`)
-        if (result.complete < n) notes.push(`${which}: only ${result.complete} of the ${n} nodes had found all the others within ${DISCOVERY_LIMIT_MS / 1000} s (reported as ∞)`)
-        if (result.slowest !== undefined) notes.push(`${which}: the slowest publish to reach everyone was number ${result.slowest.index + 1} of ${P.scalePublishes} (${result.slowest.ms.toFixed(0)} ms)`)
-        if (result.missing > 0) notes.push(`${which}: ${result.missing} deliveries of ${result.expected} did not arrive within 10 s of their publish`)
-      })
-    }
-  }
-  if (wanted('flood')) { log(`flood, ${run}`); await attempt('flood', flood) }
+  if (wanted('direct')) for (const kind of order) { log(`direct, ${kind}, ${which}`); await attempt(`direct send (${IMPL[kind]})`, async () => { await direct(kind) }) }
+  if (wanted('pubsub')) for (const kind of [...order, 'daemon'] as HostKind[]) { log(`pubsub, ${kind}, ${which}`); await attempt(`pubsub (${IMPL[kind]})`, async () => { await pubsub(kind) }) }
+  if (wanted('startup')) { log(`startup, ${which}`); await attempt('startup', startup) }
+  if (wanted('memory')) for (const kind of order) { log(`memory, ${kind}, ${which}`); await attempt(`memory (${IMPL[kind]})`, async () => { await memory(kind) }) }
+  if (wanted('scale')) await scale(which)
+  if (wanted('flood')) { log(`flood, ${which}`); await attempt('flood', flood) }
 }
 
 const out = flags.out as string
 mkdirSync(dirname(out), { recursive: true })
-const command = `pnpm bench${smoke ? ' --smoke' : ''}${only === undefined ? '' : ` --only ${only.join(',')}`}`
+const command = `pnpm bench${smoke ? ' --smoke' : ''}${only === undefined ? '' : ` --only ${only.join(',')}`}${flags.repeats === undefined ? '' : ` --repeats ${P.repeats}`}`
 writeFileSync(out, renderReport({ hostSpeedMs: [hostSpeedAtStart, probeHostSpeed()], smoke, repeats: P.repeats, startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, command }, figures, targets(), notes))
 log(`wrote ${relative(process.cwd(), out)}`)
 process.exitCode = failures.length > 0 ? 1 : 0
