@@ -30,8 +30,20 @@ class TopicLog {
   first = 0
   readonly byId = new Map<string, HistoryMessage>()
   bytes = 0
-  /** Ids of every message seen (kept or not), oldest first. */
-  readonly seen = new Set<string>()
+  /** Ids of every message seen (kept or not), each with the number of its latest sighting. */
+  readonly seen = new Map<string, number>()
+  /**
+   * The ids in the order they were seen: sighting n is at sightings[n - cut].
+   * Those before index `oldest` are forgotten and cleared, and cut off once
+   * they are half of the array. An id seen again after `unsee` is in it twice,
+   * and only its latest sighting keeps it. (A Set's own order would do, but
+   * each delete of its first entry leaves a hole that the next iterator walks
+   * past: dropping the oldest id at every message cost about 4 µs with 10 000
+   * ids, a tenth of that with this queue.)
+   */
+  private sightings: Array<string | undefined> = []
+  private cut = 0
+  private oldest = 0
   /** Lines in the topic's file (its header included), to know when to compact it. */
   fileLines = 0
   /** The topic's file, open for appending. */
@@ -44,6 +56,22 @@ class TopicLog {
   /** The kept messages, oldest first. */
   kept (): HistoryMessage[] {
     return this.entries.slice(this.first) as HistoryMessage[]
+  }
+
+  /** Remembers that `id` was seen; forgets the oldest sightings beyond the latest `limit`. */
+  see (id: string, limit: number): void {
+    this.seen.set(id, this.cut + this.sightings.length)
+    this.sightings.push(id)
+    while (this.sightings.length - this.oldest > limit) {
+      const forgotten = this.sightings[this.oldest] as string
+      if (this.seen.get(forgotten) === this.cut + this.oldest) this.seen.delete(forgotten)
+      this.sightings[this.oldest++] = undefined
+    }
+    if (this.oldest > 0 && 2 * this.oldest >= this.sightings.length) {
+      this.sightings = this.sightings.slice(this.oldest)
+      this.cut += this.oldest
+      this.oldest = 0
+    }
   }
 }
 
@@ -77,8 +105,7 @@ export class HistoryStore {
     const log = this.log(message.topic)
     const id = messageId(message.from, message.seqno)
     if (log.seen.has(id)) return false
-    log.seen.add(id)
-    if (log.seen.size > this.seenLimit) log.seen.delete(log.seen.values().next().value as string)
+    log.see(id, this.seenLimit)
     // Kept already: a message that was dropped on its way to the parent, now replayed.
     if (this.limits.size === 0 || log.byId.has(id)) return true
     log.entries.push(message)
@@ -202,7 +229,7 @@ export class HistoryStore {
         if (message === undefined || now - message.receivedAt > this.limits.ttlMs) continue
         const id = messageId(message.from, message.seqno)
         if (log.seen.has(id)) continue
-        log.seen.add(id)
+        log.see(id, this.seenLimit)
         log.entries.push(message)
         log.byId.set(id, message)
         log.bytes += message.data.byteLength
