@@ -41,3 +41,22 @@ test('a message unseen and seen again counts from its latest sighting', () => {
   addAll(store, REMEMBERED + 50, REMEMBERED + 101)
   assert.equal(seen(store, 10), false, 'and forgotten 10 000 sightings after it')
 })
+
+test('messages unseen (dropped on their way to the parent) do not count against the 10 000 remembered', () => {
+  const store = new HistoryStore({ size: 10, ttlMs: 60_000, maxBytes: 1 << 20 })
+  const DROPPED = 1_000_000
+  // One fewer than are remembered, so that even with a dropped one just added the node holds no more.
+  const DELIVERED = REMEMBERED - 1
+  for (let seqno = 0; seqno < DELIVERED; seqno++) {
+    assert.equal(store.add(message(seqno)), true, `message ${seqno} was new`)
+    // Two dropped for each delivered: about 20 000 in all, more than are remembered.
+    for (const dropped of [DROPPED + 2 * seqno, DROPPED + 2 * seqno + 1]) {
+      store.add(message(dropped))
+      store.unsee(TOPIC, messageId(ORIGIN, BigInt(dropped)))
+    }
+  }
+  for (let seqno = 0; seqno < DELIVERED; seqno++) assert.ok(seen(store, seqno), `delivered message ${seqno} is remembered`)
+  assert.equal(seen(store, DROPPED), false, 'a dropped message is not')
+  addAll(store, DELIVERED, DELIVERED + 3)
+  assert.ok(!seen(store, 0) && !seen(store, 1) && seen(store, 2), 'three more delivered, 10 002 in all, make the two oldest forgotten')
+})

@@ -35,11 +35,11 @@ class TopicLog {
   /**
    * The ids in the order they were seen: sighting n is at sightings[n - cut].
    * Those before index `oldest` are forgotten and cleared, and cut off once
-   * they are half of the array. An id seen again after `unsee` is in it twice,
-   * and only its latest sighting keeps it. (A Set's own order would do, but
-   * each delete of its first entry leaves a hole that the next iterator walks
-   * past: dropping the oldest id at every message cost about 4 µs with 10 000
-   * ids, a tenth of that with this queue.)
+   * they are half of the array. An id unseen stays in it, stale, and one seen
+   * again is in it twice: only an id's latest sighting keeps it. (A Set's own
+   * order would do, but each delete of its first entry leaves a hole that the
+   * next iterator walks past: dropping the oldest id at every message cost
+   * about 4 µs with 10 000 ids, a tenth of that with this queue.)
    */
   private sightings: Array<string | undefined> = []
   private cut = 0
@@ -58,16 +58,24 @@ class TopicLog {
     return this.entries.slice(this.first) as HistoryMessage[]
   }
 
-  /** Remembers that `id` was seen; forgets the oldest sightings beyond the latest `limit`. */
+  /** Remembers that `id` was seen; forgets the ids seen longest ago beyond `limit`. */
   see (id: string, limit: number): void {
     this.seen.set(id, this.cut + this.sightings.length)
     this.sightings.push(id)
-    while (this.sightings.length - this.oldest > limit) {
+    while (this.seen.size > limit) {
       const forgotten = this.sightings[this.oldest] as string
       if (this.seen.get(forgotten) === this.cut + this.oldest) this.seen.delete(forgotten)
       this.sightings[this.oldest++] = undefined
     }
-    if (this.oldest > 0 && 2 * this.oldest >= this.sightings.length) {
+    if (this.sightings.length - this.oldest > 2 * limit) {
+      // More stale sightings than live ones (a parent that reads too slowly has
+      // most messages unseen): keep the live ones only, numbered afresh.
+      const live = this.sightings.filter((seen, at) => at >= this.oldest && this.seen.get(seen as string) === this.cut + at) as string[]
+      this.cut += this.sightings.length
+      this.sightings = live
+      this.oldest = 0
+      live.forEach((seen, at) => { this.seen.set(seen, this.cut + at) })
+    } else if (this.oldest > 0 && 2 * this.oldest >= this.sightings.length) {
       this.sightings = this.sightings.slice(this.oldest)
       this.cut += this.oldest
       this.oldest = 0
