@@ -252,16 +252,16 @@ export class Registrar {`]
 patches.push(selfProtocolsPatch)
 
 /**
- * Speed: libp2p's length-prefixed decoder (Noise's records, and the framing
- * of identify, kad-dht and other protocols) reads the next length prefix
- * until it fails, and failing is its length decoder throwing a RangeError:
- * after every read that ends on a whole record, that is after almost every
- * TCP read, an Error was made and its stack captured (in optimized code, by
- * rebuilding the inlined frames from deoptimization data): 6-8 % of the
- * sidecars' CPU samples in request/reply round trips (perf). An empty buffer
- * holds no prefix, whatever the length decoder: the loop now stops there
- * without asking it. A read that ends inside a prefix still throws, as
- * before. Also applied to the benchmark's in-process reference.
+ * Speed: libp2p's length-prefixed decoder (in this bundle only Noise uses
+ * it, to split its records) reads the next length prefix until it fails, and
+ * failing is its length decoder throwing a RangeError: after every read that
+ * ends on a whole record, that is after almost every TCP read, an Error was
+ * made and its stack captured (in optimized code, by rebuilding the inlined
+ * frames from deoptimization data): 6-8 % of the sidecars' CPU samples in
+ * request/reply round trips (perf). An empty buffer holds no prefix,
+ * whatever the length decoder: the loop now stops there without asking it. A
+ * read that ends inside a prefix still throws, as before. Also applied to
+ * the benchmark's in-process reference.
  */
 export const lengthPrefixEmptyPatch = {
   file: /@libp2p[\\/]utils[\\/]dist[\\/]src[\\/]length-prefixed-decoder\.js$/,
@@ -277,14 +277,14 @@ patches.push(lengthPrefixEmptyPatch)
 /**
  * Speed: a Uint8ArrayList drops the chunks a consume takes whole one shift()
  * at a time. A libp2p stream sends its write buffer in pieces of at most its
- * largest message (64 KiB for yamux), consuming each piece from the front: a
- * publisher that queues gossipsub messages faster than TCP takes them holds
- * thousands of chunks there, and each shift moves the rest of the array, with
- * a write barrier per element while the garbage collector marks. The chunks
- * taken whole now go in one splice. A sidecar publishing 30 000 1 KiB
- * messages, 50 at a time, spent 129-143 µs of CPU per message instead of
- * 161-205 (four interleaved pairs of scratch runs). Also applied to the
- * benchmark's in-process reference.
+ * largest message (for yamux, the send window: 256 KiB to start), consuming
+ * each piece from the front: a publisher that queues gossipsub messages
+ * faster than TCP takes them holds thousands of chunks there, and each shift
+ * moves the rest of the array, with a write barrier per element while the
+ * garbage collector marks. The chunks taken whole now go in one splice. A
+ * sidecar publishing 30 000 1 KiB messages, 50 at a time, spent 129-143 µs
+ * of CPU per message instead of 161-205 (four interleaved pairs of scratch
+ * runs). Also applied to the benchmark's in-process reference.
  */
 export const listConsumePatch = {
   file: /uint8arraylist[\\/]dist[\\/]src[\\/]index\.js$/,
